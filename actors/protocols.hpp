@@ -1,0 +1,151 @@
+// actors/protocols.hpp: the typed message protocols between cask's actors.
+//
+// Who talks to whom (embedded mode; every arrow is one CAF message):
+//
+//   client ──submit──▶ scheduler ──spawn──▶ future actor ──subscribe──▶ dependency futures
+//                          │  ▲                   │  ▲
+//                     execute  ready (inputs in)  │  job_done (from the worker's slot thread)
+//                          ▼  │                   ▼  │
+//                        worker ─── runs Job on an execution slot; never on a CAF thread
+//   future actor ──done──▶ scheduler   (slot accounting, task state)
+//   future actor ──complete──▶ FutureCore of each client handle (a direct, thread-safe call)
+//
+// Local-only payloads (JobPtr, Outcome, Value) travel by pointer: in-process a value is
+// never copied or serialised.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "cask/detail/task_spec.hpp"
+#include "cask/stats.hpp"
+#include "cask/status.hpp"
+
+namespace cask::detail {
+
+// Atoms: at most 10 characters, [0-9A-Za-z_ ] only (CAF 0.17).
+using submit_atom = caf::atom_constant<caf::atom("submit")>;
+using scatter_atom = caf::atom_constant<caf::atom("scatter")>;
+using ready_atom = caf::atom_constant<caf::atom("ready")>;
+using execute_atom = caf::atom_constant<caf::atom("execute")>;
+using job_done_atom = caf::atom_constant<caf::atom("job_done")>;
+using done_atom = caf::atom_constant<caf::atom("done")>;
+using dep_done_atom = caf::atom_constant<caf::atom("dep_done")>;
+using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
+using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
+using release_atom = caf::atom_constant<caf::atom("release")>;
+using forget_atom = caf::atom_constant<caf::atom("forget")>;
+using stats_atom = caf::atom_constant<caf::atom("stats")>;
+using drain_atom = caf::atom_constant<caf::atom("drain")>;
+using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
+using capacity_atom = caf::atom_constant<caf::atom("capacity")>;
+using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
+using notify_atom = caf::atom_constant<caf::atom("notify")>;
+
+/// The final (or retry) result of one run of a task.
+struct Outcome {
+  Status status = Status::pending;
+  Value value;
+  std::exception_ptr error;
+};
+
+struct Job;
+using JobPtr = std::shared_ptr<Job>;
+
+/// Who wants a future's outcome: a client handle (held weakly, so that a subscription
+/// never keeps a reference alive) or another future actor waiting for its inputs.
+struct Listener {
+  std::weak_ptr<FutureCore> core;
+  caf::strong_actor_ptr dependent;  // a future_actor, when set
+  std::size_t slot = 0;             // which input of the dependent this is
+};
+
+/// One future per task key. Holds the task's state, its outcome and its subscribers.
+using future_actor = caf::typed_actor<
+    caf::reacts_to<subscribe_atom, Listener>,           // from scheduler: a new handle/dependent
+    caf::reacts_to<dep_done_atom, std::size_t, Outcome>,  // an input is final
+    caf::reacts_to<job_done_atom, JobPtr, Outcome>,     // from a worker slot
+    caf::reacts_to<cancel_atom>,                        // cancel; quit once the job is back
+    caf::reacts_to<release_atom>,                       // nobody wants it any more: quit
+    caf::reacts_to<shutdown_atom>>;                     // cluster stops: cancel, quit now
+
+/// The phases of a Job; the transitions queued->running and queued/running->cancelled
+/// race between a worker slot and a cancel, so they are atomic.
+enum class JobPhase : int { queued, running, cancelled };
+
+/// One run of a task: what a worker slot executes. Created by the scheduler (no inputs)
+/// or by the future actor once its inputs are in; always handed back to its future actor.
+struct Job {
+  std::string key;
+  TaskFn fn;
+  std::vector<Value> inputs;
+  future_actor owner;
+  std::stop_source stop;
+  std::atomic<JobPhase> phase{JobPhase::queued};
+  int priority = 0;
+  std::uint64_t seq = 0;  // submission order, breaks priority ties
+  int retries_left = 0;
+  std::size_t worker = SIZE_MAX;  // index of the worker it was assigned to
+
+  /// Cancels the job if it has not finished: it will not start, or is asked to stop.
+  void cancel() {
+    phase.store(JobPhase::cancelled, std::memory_order_release);
+    stop.request_stop();
+  }
+};
+
+/// Orders jobs: higher priority first, then lower sequence number first.
+struct JobOrder {
+  bool operator()(const JobPtr& a, const JobPtr& b) const {
+    if (a->priority != b->priority) return a->priority < b->priority;
+    return a->seq > b->seq;
+  }
+};
+
+/// A submitted task together with the handle that asked for it.
+struct Submission {
+  TaskSpec spec;
+  std::weak_ptr<FutureCore> handle;
+  std::uintptr_t holder = 0;  // identity of the handle, for release()
+};
+using SubmissionBatch = std::shared_ptr<std::vector<Submission>>;
+
+/// The worker: runs jobs on its own execution slots.
+using worker_actor = caf::typed_actor<
+    caf::reacts_to<execute_atom, JobPtr>,
+    caf::reacts_to<shutdown_atom>>;
+
+/// The scheduler: task table, dependency bookkeeping, ready queue, placement.
+using scheduler_actor = caf::typed_actor<
+    caf::reacts_to<submit_atom, SubmissionBatch>,
+    caf::reacts_to<scatter_atom, std::string, Outcome, std::weak_ptr<FutureCore>, std::uintptr_t>,
+    caf::reacts_to<ready_atom, JobPtr>,
+    caf::reacts_to<done_atom, std::string, std::size_t, Status>,  // key, worker, final status
+    caf::reacts_to<release_atom, std::string, std::uintptr_t>,   // key, holder
+    caf::reacts_to<cancel_atom, std::string>,
+    caf::reacts_to<forget_atom, std::vector<std::string>>,
+    caf::reacts_to<capacity_atom, std::size_t, int>,  // worker, +/- slots (secede/rejoin)
+    caf::replies_to<stats_atom>::with<ClusterStats>,
+    caf::replies_to<drain_atom>::with<bool>,     // once no fire_and_forget work is left
+    caf::replies_to<shutdown_atom>::with<bool>>;  // after every actor was told to stop
+
+}  // namespace cask::detail
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cask::detail::Outcome)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cask::detail::JobPtr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cask::detail::Listener)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cask::detail::SubmissionBatch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cask::Status)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cask::ClusterStats)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::weak_ptr<cask::detail::FutureCore>)

@@ -1,0 +1,93 @@
+#include "actors/waiter.hpp"
+
+#include <caf/actor_cast.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/protocols.hpp"
+#include "runtime/task_context.hpp"
+
+namespace cask::detail {
+namespace {
+
+using waiter_actor = caf::typed_actor<caf::reacts_to<notify_atom, std::size_t>,
+                                      caf::reacts_to<timeout_atom>>;
+
+struct WaiterState {
+  std::vector<CorePtr> cores;
+  WaitMode mode = WaitMode::all;
+  std::size_t remaining = 0;
+  std::shared_ptr<WaitLatch> latch;
+};
+
+/// Forwards a core's completion into the waiter's mailbox.
+class MailboxSubscriber : public Subscriber {
+ public:
+  explicit MailboxSubscriber(waiter_actor a) : actor_(std::move(a)) {}
+  void on_complete(std::size_t token) override {
+    caf::anon_send(actor_, notify_atom::value, token);
+  }
+
+ private:
+  waiter_actor actor_;
+};
+
+bool satisfied(const WaiterState& st, std::size_t index) {
+  switch (st.mode) {
+    case WaitMode::all: return st.remaining == 0;
+    case WaitMode::any: return true;
+    case WaitMode::first_exception:
+      return st.remaining == 0 || st.cores[index]->status() == Status::error;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::uint32_t WaitLatch::wait() const {
+  std::uint32_t s = state_.load(std::memory_order_acquire);
+  if (s != closed) return s;
+  SlotHandoff handoff;
+  while ((s = state_.load(std::memory_order_acquire)) == closed) state_.wait(closed);
+  return s;
+}
+
+std::shared_ptr<WaitLatch> start_waiter(caf::actor_system& sys, std::vector<CorePtr> cores,
+                                        WaitMode mode,
+                                        std::optional<std::chrono::nanoseconds> timeout) {
+  auto latch = std::make_shared<WaitLatch>();
+  if (cores.empty()) {
+    latch->open(WaitLatch::satisfied);
+    return latch;
+  }
+  using self_ptr = waiter_actor::stateful_pointer<WaiterState>;
+  auto waiter = sys.spawn([latch, mode, cores, timeout](self_ptr self) -> waiter_actor::behavior_type {
+    auto& st = self->state;
+    st.cores = cores;  // a waiter holds references, like any handle, while it waits
+    st.mode = mode;
+    st.remaining = cores.size();
+    st.latch = latch;
+    if (timeout) self->delayed_send(self, *timeout, timeout_atom::value);
+    return {
+        [self](notify_atom, std::size_t index) {
+          auto& st = self->state;
+          --st.remaining;
+          if (satisfied(st, index)) {
+            st.latch->open(WaitLatch::satisfied);
+            self->quit();
+          }
+        },
+        [self](timeout_atom) {
+          self->state.latch->open(WaitLatch::timed_out);
+          self->quit();
+        },
+    };
+  });
+  auto sub = std::make_shared<MailboxSubscriber>(waiter);
+  for (std::size_t i = 0; i < cores.size(); ++i) cores[i]->subscribe(sub, i);
+  return latch;
+}
+
+}  // namespace cask::detail

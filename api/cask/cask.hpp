@@ -1,0 +1,10 @@
+// cask/cask.hpp: the whole public API. Dask's futures for C++, on CAF.
+#pragma once
+
+#include "cask/client.hpp"
+#include "cask/errors.hpp"
+#include "cask/future.hpp"
+#include "cask/options.hpp"
+#include "cask/stats.hpp"
+#include "cask/status.hpp"
+#include "cask/this_task.hpp"

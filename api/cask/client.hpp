@@ -1,0 +1,149 @@
+// cask/client.hpp: Client, the entry point (Dask: distributed.Client).
+//
+//   cask::Client client;                                   // in-process cluster
+//   cask::Client small{{.workers = 2, .threads_per_worker = 1}};
+//   auto f  = client.submit(slow, 1);                      // Future<int>, starts now
+//   auto fs = client.map(slow, std::vector{1, 2, 3, 4});   // one Future per element
+//   auto g  = client.submit(add, f, fs[0]);                // runs after both, gets values
+//   std::vector<int> vs = client.gather(fs);
+//
+// `cask::Client client;` starts an embedded cluster: a scheduler actor, worker actors
+// each with their own execution slots, and one actor per future, all in this process.
+// Lifetime: the destructor waits for fire_and_forget work, cancels everything else,
+// asks running tasks to stop (see cask::this_task), waits for them to return and stops
+// the cluster. Futures may outlive their client; pending ones are then cancelled.
+// Thread-safety: all members may be called concurrently from any thread.
+#pragma once
+
+#include <cstddef>
+#include <iterator>
+#include <memory>
+#include <ranges>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "cask/detail/make_task.hpp"
+#include "cask/errors.hpp"
+#include "cask/future.hpp"
+#include "cask/options.hpp"
+#include "cask/stats.hpp"
+
+namespace cask {
+
+class Client {
+ public:
+  /// An embedded cluster with one worker per hardware thread, one slot each.
+  Client();
+  explicit Client(ClientOptions opts);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  /// Starts f(args...) on the cluster and returns its future at once. Future arguments
+  /// are waited for and replaced by their values; an error in one fails this task too.
+  template <class F, class... Args>
+    requires(!std::is_same_v<std::decay_t<F>, options>)
+  auto submit(F&& f, Args&&... args) {
+    return submit(options{}, std::forward<F>(f), std::forward<Args>(args)...);
+  }
+
+  template <class F, class... Args>
+  auto submit(const options& opts, F&& f, Args&&... args) {
+    static_assert(detail::task_invocable<F, Args...>,
+                  "cask::Client::submit: the callable cannot be called with these arguments "
+                  "(futures count as their value types)");
+    using R = std::decay_t<detail::task_result_t<F, Args...>>;
+    const auto id = detail::identify(std::decay_t<F>(f));
+    return Future<R>(submit_one(detail::make_task(opts, id, std::decay_t<F>(std::forward<F>(f)),
+                                                  std::forward<Args>(args)...)));
+  }
+
+  /// One task per element (several ranges are zipped and must have equal lengths).
+  template <class F, std::ranges::input_range... Rs>
+    requires(!std::is_same_v<std::decay_t<F>, options> && sizeof...(Rs) > 0)
+  auto map(F&& f, Rs&&... ranges) {
+    return map(options{}, std::forward<F>(f), std::forward<Rs>(ranges)...);
+  }
+
+  template <class F, std::ranges::input_range... Rs>
+    requires(sizeof...(Rs) > 0)
+  auto map(const options& opts, F&& f, Rs&&... ranges) {
+    static_assert(detail::task_invocable<F, std::ranges::range_reference_t<Rs>...>,
+                  "cask::Client::map: the callable cannot be called with the ranges' elements");
+    using R = std::decay_t<detail::task_result_t<F, std::ranges::range_reference_t<Rs>...>>;
+    const auto id = detail::identify(std::decay_t<F>(f));
+    std::vector<detail::TaskSpec> specs;
+    auto its = std::make_tuple(std::ranges::begin(ranges)...);
+    auto ends = std::make_tuple(std::ranges::end(ranges)...);
+    auto any_at_end = [&] {
+      return std::apply([&](auto&... e) {
+        return std::apply([&](auto&... i) { return ((i == e) || ...); }, its);
+      }, ends);
+    };
+    auto all_at_end = [&] {
+      return std::apply([&](auto&... e) {
+        return std::apply([&](auto&... i) { return ((i == e) && ...); }, its);
+      }, ends);
+    };
+    for (std::size_t index = 0; !any_at_end(); ++index) {
+      options element = opts;
+      if (!opts.key.empty()) element.key = opts.key + "-" + std::to_string(index);
+      std::apply([&](auto&... i) { specs.push_back(detail::make_task(element, id, std::decay_t<F>(f), *i...)); }, its);
+      std::apply([](auto&... i) { (++i, ...); }, its);
+    }
+    if (!all_at_end()) throw Error("cask::Client::map: the ranges have different lengths");
+    std::vector<Future<R>> out;
+    out.reserve(specs.size());
+    for (auto& core : submit_many(std::move(specs))) out.emplace_back(std::move(core));
+    return out;
+  }
+
+  /// The values of the futures, in order; rethrows the first error met.
+  template <class T>
+  std::vector<T> gather(const std::vector<Future<T>>& fs) const {
+    std::vector<T> out;
+    out.reserve(fs.size());
+    for (const auto& f : fs) out.push_back(f.result());
+    return out;
+  }
+
+  /// Puts a local value on the cluster as an already finished future.
+  template <class T>
+  Future<std::decay_t<T>> scatter(T&& value) {
+    using V = std::decay_t<T>;
+    std::string key;
+    if constexpr (detail::Tokenizable<V>) {
+      std::uint64_t h = 0x5ca7;
+      detail::Hasher<V>::add(h, value);
+      key = detail::make_key(detail::type_name(typeid(V)), h);
+    } else {
+      key = detail::fresh_key(detail::type_name(typeid(V)));
+    }
+    return Future<V>(scatter_value(std::move(key), typeid(V),
+                                   std::make_shared<const V>(std::forward<T>(value))));
+  }
+
+  /// Cancels every future in fs (see Future::cancel).
+  template <class T>
+  void cancel(const std::vector<Future<T>>& fs) const {
+    for (const auto& f : fs) f.cancel();
+  }
+
+  /// Counts from the scheduler and the workers, read in one round trip.
+  ClusterStats stats() const;
+
+  const std::shared_ptr<detail::ClientState>& state() const noexcept { return state_; }
+
+ private:
+  detail::CorePtr submit_one(detail::TaskSpec spec);
+  std::vector<detail::CorePtr> submit_many(std::vector<detail::TaskSpec> specs);
+  detail::CorePtr scatter_value(std::string key, const std::type_info& type, detail::Value v);
+
+  std::shared_ptr<detail::ClientState> state_;
+};
+
+}  // namespace cask

@@ -1,0 +1,28 @@
+// cask/detail/task_spec.hpp: a task as the client hands it to the cluster.
+#pragma once
+
+#include <functional>
+#include <span>
+#include <string>
+#include <typeinfo>
+#include <vector>
+
+#include "cask/detail/future_core.hpp"
+
+namespace cask::detail {
+
+/// Runs the user's callable. `deps` holds the values of the futures the task was given as
+/// arguments, in the order make_task flattened them.
+using TaskFn = std::function<Value(std::span<const Value> deps)>;
+
+struct TaskSpec {
+  std::string key;
+  std::string name;
+  TaskFn fn;
+  std::vector<CorePtr> deps;  // keeps the inputs referenced until the scheduler has them
+  int priority = 0;
+  int retries = 0;
+  const std::type_info* type = &typeid(void);
+};
+
+}  // namespace cask::detail

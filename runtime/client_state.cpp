@@ -1,0 +1,133 @@
+#include "runtime/client_state.hpp"
+
+#include <thread>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+
+#include "actors/future_actor.hpp"
+#include "actors/scheduler.hpp"
+#include "actors/worker.hpp"
+#include "cask/errors.hpp"
+#include "runtime/execution_pool.hpp"
+
+namespace cask::detail {
+namespace {
+
+std::size_t hardware_threads() {
+  const unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : n;
+}
+
+std::unique_ptr<caf::actor_system_config> make_config() {
+  auto cfg = std::make_unique<caf::actor_system_config>();
+  // Work sharing, one CAF thread per core: work stealing makes an actor that spawns or
+  // messages many actors in one handler quadratic, and its idle threads sleep in 10 ms
+  // steps (CAF_NOTES.md, traps 2-4).
+  cfg->set("scheduler.policy", caf::atom("sharing"));
+  cfg->set("scheduler.max-threads", std::min<std::size_t>(2, hardware_threads()));
+  return cfg;
+}
+
+}  // namespace
+
+ClientState::ClientState(const ClientOptions& opts) : config_(make_config()) {
+  if (opts.workers < 0 || opts.threads_per_worker < 1)
+    throw Error("cask::Client: workers must be >= 0 and threads_per_worker >= 1");
+  system_ = std::make_unique<caf::actor_system>(*config_);
+  const std::size_t n = opts.workers == 0 ? hardware_threads() : std::size_t(opts.workers);
+  std::vector<WorkerInfo> infos;
+  // The scheduler is spawned after the workers, but pools report capacity changes to it;
+  // they reach it through this holder, filled in below before any task can run.
+  auto scheduler_slot = std::make_shared<scheduler_actor>();
+  for (std::size_t i = 0; i < n; ++i) {
+    pools_.push_back(std::make_unique<ExecutionPool>(
+        opts.threads_per_worker, this, [scheduler_slot, i](int delta) {
+          caf::anon_send(*scheduler_slot, capacity_atom::value, i, delta);
+        }));
+    infos.push_back(WorkerInfo{spawn_worker(*system_, pools_.back().get()),
+                               std::size_t(opts.threads_per_worker)});
+  }
+  scheduler_ = spawn_scheduler(*system_, std::move(infos));
+  *scheduler_slot = scheduler_;
+  open_ = true;
+}
+
+ClientState::~ClientState() { close(); }
+
+template <class... Ts>
+bool ClientState::send(Ts&&... xs) {
+  std::shared_lock lk(mu_);
+  if (!open_) return false;
+  caf::anon_send(scheduler_, std::forward<Ts>(xs)...);
+  return true;
+}
+
+void ClientState::close() {
+  if (closing_.exchange(true)) return;
+  {
+    caf::scoped_actor self{*system_};
+    // fire_and_forget work runs to completion first, then everything else stops.
+    self->request(scheduler_, caf::infinite, drain_atom::value).receive([](bool) {}, [](caf::error&) {});
+    self->request(scheduler_, caf::infinite, shutdown_atom::value).receive([](bool) {}, [](caf::error&) {});
+  }
+  // Running tasks were asked to stop; wait for them (a thread cannot be killed) and hand
+  // queued jobs back so that every future actor can quit.
+  for (auto& pool : pools_) pool->stop();
+  {
+    std::unique_lock lk(mu_);
+    open_ = false;
+    scheduler_ = nullptr;
+  }
+  system_.reset();  // waits until every actor is gone
+  pools_.clear();
+  callbacks_.stop();
+}
+
+void ClientState::submit(SubmissionBatch batch) {
+  if (!send(submit_atom::value, std::move(batch)))
+    throw CommError("cask::CommError: the client is closed");
+}
+
+void ClientState::scatter(const std::string& key, Value value, const CorePtr& handle) {
+  if (!send(scatter_atom::value, key, Outcome{Status::finished, std::move(value), nullptr},
+            std::weak_ptr<FutureCore>(handle), reinterpret_cast<std::uintptr_t>(handle.get())))
+    throw CommError("cask::CommError: the client is closed");
+}
+
+void ClientState::release(const std::string& key, std::uintptr_t holder) {
+  send(release_atom::value, key, holder);
+}
+
+void ClientState::cancel(const std::string& key) { send(cancel_atom::value, key); }
+
+void ClientState::fire_and_forget(std::vector<std::string> keys) {
+  send(forget_atom::value, std::move(keys));
+}
+
+ClusterStats ClientState::stats() {
+  std::shared_lock lk(mu_);
+  if (!open_) throw CommError("cask::CommError: the client is closed");
+  ClusterStats out;
+  caf::error failure;
+  {
+    caf::scoped_actor self{*system_};
+    self->request(scheduler_, std::chrono::seconds(10), stats_atom::value)
+        .receive([&](ClusterStats& s) { out = s; }, [&](caf::error& e) { failure = e; });
+  }
+  if (failure) throw CommError("cask::CommError: scheduler did not answer: " + system_->render(failure));
+  out.future_actors = live_future_actors();
+  for (const auto& pool : pools_) out.slots_busy += pool->busy();
+  return out;
+}
+
+std::shared_ptr<WaitLatch> ClientState::wait(std::vector<CorePtr> cores, WaitMode mode,
+                                             std::optional<std::chrono::nanoseconds> timeout) {
+  std::shared_lock lk(mu_);
+  if (!open_) return nullptr;
+  return start_waiter(*system_, std::move(cores), mode, timeout);
+}
+
+}  // namespace cask::detail

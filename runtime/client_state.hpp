@@ -1,0 +1,72 @@
+// runtime/client_state.hpp: what a Client and all its handles share.
+//
+// Owns the embedded cluster (CAF actor system, scheduler, workers, execution pools) and
+// the callback thread, and is the one way handles talk to the scheduler. Handles
+// (FutureCores) keep it alive, so a future may outlive its Client: once closed, messages
+// are dropped and nothing touches the destroyed actor system.
+//
+// Thread-safety: all members may be called from any thread; close() is idempotent.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include <caf/fwd.hpp>
+
+#include "actors/protocols.hpp"
+#include "actors/waiter.hpp"
+#include "cask/options.hpp"
+#include "cask/stats.hpp"
+#include "runtime/callback_thread.hpp"
+
+namespace cask::detail {
+
+class ExecutionPool;
+
+class ClientState {
+ public:
+  /// Starts an embedded cluster: a scheduler and `opts.workers` workers.
+  explicit ClientState(const ClientOptions& opts);
+  ~ClientState();
+  ClientState(const ClientState&) = delete;
+  ClientState& operator=(const ClientState&) = delete;
+
+  /// Waits for fire_and_forget work, cancels the rest, stops every actor and thread.
+  void close();
+
+  /// Throws CommError when the client is closed.
+  void submit(SubmissionBatch batch);
+  void scatter(const std::string& key, Value value, const CorePtr& handle);
+  // The following drop their message silently once the client is closed.
+  void release(const std::string& key, std::uintptr_t holder);
+  void cancel(const std::string& key);
+  void fire_and_forget(std::vector<std::string> keys);
+
+  ClusterStats stats();
+
+  /// Starts a waiter actor over `cores` (see actors/waiter.hpp). Null once closed.
+  std::shared_ptr<WaitLatch> wait(std::vector<CorePtr> cores, WaitMode mode,
+                                  std::optional<std::chrono::nanoseconds> timeout);
+
+  CallbackThread& callbacks() noexcept { return callbacks_; }
+
+ private:
+  template <class... Ts>
+  bool send(Ts&&... xs);
+
+  mutable std::shared_mutex mu_;  // shared: using the actor system; unique: tearing it down
+  bool open_ = false;             // guarded by mu_
+  std::atomic<bool> closing_{false};
+  std::unique_ptr<caf::actor_system_config> config_;
+  std::unique_ptr<caf::actor_system> system_;
+  scheduler_actor scheduler_;
+  std::vector<std::unique_ptr<ExecutionPool>> pools_;
+  CallbackThread callbacks_;
+};
+
+}  // namespace cask::detail

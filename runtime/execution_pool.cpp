@@ -1,0 +1,160 @@
+#include "runtime/execution_pool.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include <caf/send.hpp>
+
+#include "runtime/task_context.hpp"
+
+namespace cask::detail {
+namespace {
+
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
+
+// How long an idle slot keeps polling before it sleeps on the condition variable.
+constexpr auto kSpin = std::chrono::microseconds(50);
+
+void hand_back(const JobPtr& job, Outcome outcome) {
+  caf::anon_send(job->owner, job_done_atom::value, job, std::move(outcome));
+}
+
+}  // namespace
+
+ExecutionPool::ExecutionPool(std::size_t slots, ClientState* client,
+                             std::function<void(int)> on_capacity)
+    : slots_(std::max<std::size_t>(1, slots)), client_(client),
+      on_capacity_(std::move(on_capacity)) {
+  std::lock_guard lk(mu_);
+  for (std::size_t i = 0; i < slots_; ++i) threads_.emplace_back([this] { slot_loop(); });
+}
+
+ExecutionPool::~ExecutionPool() { stop(); }
+
+void ExecutionPool::push(JobPtr job) {
+  std::unique_lock lk(mu_);
+  if (stopping_) {
+    lk.unlock();
+    job->cancel();
+    hand_back(job, Outcome{Status::cancelled, nullptr, nullptr});
+    return;
+  }
+  queue_.push(std::move(job));
+  queued_.fetch_add(1, std::memory_order_release);
+  if (active_.load(std::memory_order_relaxed) >= slots_) return;  // a slot will pick it up
+  if (idle_ > 0)
+    cv_.notify_one();
+  else if (running_.size() >= threads_.size())  // every thread is inside a (seceded) task
+    threads_.emplace_back([this] { slot_loop(); });
+}
+
+void ExecutionPool::slot_loop() {
+  std::unique_lock lk(mu_);
+  for (;;) {
+    if (stopping_) return;
+    if (!queue_.empty() && active_.load(std::memory_order_relaxed) < slots_) {
+      JobPtr job = queue_.top();
+      queue_.pop();
+      queued_.fetch_sub(1, std::memory_order_relaxed);
+      active_.fetch_add(1, std::memory_order_relaxed);
+      running_.push_back(job.get());
+      lk.unlock();
+      run(job);
+      lk.lock();
+      running_.erase(std::find(running_.begin(), running_.end(), job.get()));
+      active_.fetch_sub(1, std::memory_order_relaxed);
+      continue;
+    }
+    if (queue_.empty()) {
+      lk.unlock();
+      const bool found = spin_for_work();
+      lk.lock();
+      if (found) continue;
+    }
+    ++idle_;
+    cv_.wait(lk);
+    --idle_;
+  }
+}
+
+bool ExecutionPool::spin_for_work() const {
+  const auto deadline = std::chrono::steady_clock::now() + kSpin;
+  for (unsigned i = 1;; ++i) {
+    if (queued_.load(std::memory_order_acquire) != 0) return true;
+    if ((i & 63) == 0 && std::chrono::steady_clock::now() > deadline) return false;
+    cpu_relax();
+  }
+}
+
+void ExecutionPool::run(const JobPtr& job) {
+  Outcome out;
+  JobPhase expected = JobPhase::queued;
+  if (!job->phase.compare_exchange_strong(expected, JobPhase::running,
+                                          std::memory_order_acq_rel)) {
+    out.status = Status::cancelled;  // cancelled while queued: never starts
+  } else {
+    TaskContext ctx{job.get(), this, client_};
+    TaskScope scope(ctx);
+    try {
+      out.value = job->fn(job->inputs);
+      out.status = Status::finished;
+    } catch (...) {
+      out.error = std::current_exception();
+      out.status = Status::error;
+    }
+    if (job->stop.stop_requested()) out = Outcome{Status::cancelled, nullptr, nullptr};
+  }
+  hand_back(job, std::move(out));
+}
+
+void ExecutionPool::secede() {
+  {
+    std::lock_guard lk(mu_);
+    active_.fetch_sub(1, std::memory_order_relaxed);
+    if (!stopping_ && !queue_.empty()) {
+      if (idle_ > 0)
+        cv_.notify_one();
+      else if (running_.size() >= threads_.size())
+        threads_.emplace_back([this] { slot_loop(); });
+    }
+  }
+  if (on_capacity_) on_capacity_(+1);
+}
+
+void ExecutionPool::rejoin() {
+  active_.fetch_add(1, std::memory_order_relaxed);
+  if (on_capacity_) on_capacity_(-1);
+}
+
+void ExecutionPool::stop() {
+  for (;;) {
+    std::vector<JobPtr> unrun;
+    std::vector<std::thread> threads;
+    {
+      std::lock_guard lk(mu_);
+      stopping_ = true;
+      for (Job* j : running_) j->cancel();
+      while (!queue_.empty()) {
+        unrun.push_back(queue_.top());
+        queue_.pop();
+      }
+      queued_.store(0, std::memory_order_relaxed);
+      threads.swap(threads_);
+      cv_.notify_all();
+    }
+    if (threads.empty() && unrun.empty()) return;
+    for (auto& job : unrun) {
+      job->cancel();
+      hand_back(job, Outcome{Status::cancelled, nullptr, nullptr});
+    }
+    for (auto& t : threads) t.join();
+  }
+}
+
+}  // namespace cask::detail

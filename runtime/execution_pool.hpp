@@ -1,0 +1,69 @@
+// runtime/execution_pool.hpp: a worker's execution slots, the threads user code runs on.
+//
+// Jobs run highest priority first. A slot that finishes a job hands it back to the job's
+// future actor (one message). A task that blocks (result(), wait, ...) secedes: its slot
+// counts as free and, if work is queued, another thread takes it, so that nested
+// submission can never deadlock the pool; on rejoin it takes a slot again.
+//
+// Idle slots spin briefly before sleeping: on this kind of VM a thread wake-up costs
+// 4-20 µs, more than the whole dispatch of a small task.
+//
+// Thread-safety: all members may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <functional>
+#include <mutex>
+#include <queue>
+#include <thread>
+#include <vector>
+
+#include "actors/protocols.hpp"
+
+namespace cask::detail {
+
+class ExecutionPool {
+ public:
+  /// `on_capacity(+1/-1)` is told when a slot is given back (secede) or taken again
+  /// (rejoin), so the scheduler can send more or less work.
+  ExecutionPool(std::size_t slots, ClientState* client, std::function<void(int)> on_capacity);
+  ~ExecutionPool();
+  ExecutionPool(const ExecutionPool&) = delete;
+  ExecutionPool& operator=(const ExecutionPool&) = delete;
+
+  void push(JobPtr job);
+
+  /// Cancels running jobs, hands queued jobs back unrun, and joins every thread. Running
+  /// user code is waited for: C++ cannot stop a thread, only ask (this_task::stop_token).
+  void stop();
+
+  std::size_t slots() const noexcept { return slots_; }
+  /// Slots running a task that has not seceded.
+  std::size_t busy() const noexcept { return active_.load(std::memory_order_relaxed); }
+
+  void secede();
+  void rejoin();
+
+ private:
+  void slot_loop();
+  void run(const JobPtr& job);
+  bool spin_for_work() const;
+
+  const std::size_t slots_;
+  ClientState* const client_;
+  const std::function<void(int)> on_capacity_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::priority_queue<JobPtr, std::vector<JobPtr>, JobOrder> queue_;  // guarded by mu_
+  std::vector<std::thread> threads_;                                   // guarded by mu_
+  std::size_t idle_ = 0;                                               // guarded by mu_
+  bool stopping_ = false;                                              // guarded by mu_
+  std::vector<Job*> running_;                                          // guarded by mu_
+  std::atomic<std::size_t> queued_{0};  // mirrors queue_.size() for lock-free spinning
+  std::atomic<std::size_t> active_{0};  // threads holding a slot
+};
+
+}  // namespace cask::detail

@@ -1,0 +1,92 @@
+#include "cask/detail/future_core.hpp"
+
+#include "cask/errors.hpp"
+#include "runtime/client_state.hpp"
+#include "runtime/task_context.hpp"
+
+namespace cask::detail {
+
+FutureCore::FutureCore(std::shared_ptr<ClientState> client, std::string key, std::string name,
+                       const std::type_info& type)
+    : client_(std::move(client)), key_(std::move(key)), name_(std::move(name)), type_(&type) {}
+
+FutureCore::~FutureCore() {
+  if (client_) client_->release(key_, reinterpret_cast<std::uintptr_t>(this));
+}
+
+void FutureCore::wait() const {
+  if (done_flag_.load(std::memory_order_acquire) != 0) return;
+  SlotHandoff handoff;  // a task blocked here lets its slot run other work
+  while (done_flag_.load(std::memory_order_acquire) == 0) done_flag_.wait(0, std::memory_order_acquire);
+}
+
+bool FutureCore::wait_for(std::chrono::nanoseconds timeout) const {
+  if (done()) return true;
+  if (timeout <= std::chrono::nanoseconds::zero()) return false;
+  auto self = std::const_pointer_cast<FutureCore>(shared_from_this());
+  auto latch = client_->wait({self}, WaitMode::all, timeout);
+  if (!latch) return done();  // client closed: nothing will change any more
+  return latch->wait() == WaitLatch::satisfied;
+}
+
+std::exception_ptr FutureCore::exception() const {
+  const Status s = status();
+  if (s == Status::error || s == Status::cancelled || s == Status::lost) return error_;
+  return nullptr;
+}
+
+void FutureCore::get() const {
+  wait();
+  if (status() == Status::finished) return;
+  if (error_) std::rethrow_exception(error_);
+  throw CancelledError(key_);
+}
+
+bool FutureCore::complete(Status status, Value value, std::exception_ptr error) {
+  std::vector<std::function<void()>> callbacks;
+  std::vector<Listener> listeners;
+  {
+    std::lock_guard lk(mu_);
+    if (status_.load(std::memory_order_relaxed) != Status::pending) return false;
+    value_ = std::move(value);
+    error_ = std::move(error);
+    status_.store(status, std::memory_order_release);
+    callbacks.swap(callbacks_);
+    listeners.swap(listeners_);
+  }
+  done_flag_.store(1, std::memory_order_release);
+  done_flag_.notify_all();
+  for (const auto& l : listeners) l.sub->on_complete(l.token);
+  for (auto& cb : callbacks) client_->callbacks().post(std::move(cb));
+  return true;
+}
+
+void FutureCore::cancel() {
+  if (done()) return;  // cancelling a finished future leaves its value alone
+  if (complete(Status::cancelled, nullptr, std::make_exception_ptr(CancelledError(key_))))
+    client_->cancel(key_);
+}
+
+void FutureCore::add_callback(std::function<void()> fn) {
+  {
+    std::lock_guard lk(mu_);
+    if (status_.load(std::memory_order_relaxed) == Status::pending) {
+      callbacks_.push_back(std::move(fn));
+      return;
+    }
+  }
+  client_->callbacks().post(std::move(fn));
+}
+
+void FutureCore::subscribe(std::shared_ptr<Subscriber> sub, std::size_t token) {
+  {
+    std::lock_guard lk(mu_);
+    if (status_.load(std::memory_order_relaxed) == Status::pending) {
+      listeners_.push_back(Listener{std::move(sub), token});
+      return;
+    }
+  }
+  sub->on_complete(token);
+}
+
+}  // namespace cask::detail
