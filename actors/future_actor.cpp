@@ -1,5 +1,8 @@
 #include "actors/future_actor.hpp"
 
+#include <algorithm>
+#include <chrono>
+
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/send.hpp>
@@ -29,6 +32,7 @@ struct FutureState {
   int priority = 0;
   int retries = 0;
   std::uint64_t seq = 0;
+  std::optional<std::chrono::steady_clock::time_point> deadline;
   bool quitting = false;  // released or cancelled: quit as soon as no job is out
 };
 
@@ -79,8 +83,13 @@ future_actor spawn_future(caf::actor_system& sys, FutureInit init) {
     st.priority = init.priority;
     st.retries = init.retries;
     st.seq = init.seq;
+    st.deadline = init.deadline;
     st.listeners = std::move(init.listeners);
     if (init.outcome) finish(self, std::move(*init.outcome));
+    if (st.deadline && !is_final(st.status)) {
+      auto left = *st.deadline - std::chrono::steady_clock::now();
+      self->delayed_send(self, std::max(left, decltype(left)::zero()), deadline_atom::value);
+    }
     return {
         [self](subscribe_atom, Listener& l) {
           if (is_final(self->state.status))
@@ -107,6 +116,7 @@ future_actor spawn_future(caf::actor_system& sys, FutureInit init) {
           job->priority = st.priority;
           job->seq = st.seq;
           job->retries_left = st.retries;
+          job->deadline = st.deadline;
           st.job = job;
           self->send(st.scheduler, ready_atom::value, std::move(job));
         },
@@ -135,6 +145,19 @@ future_actor spawn_future(caf::actor_system& sys, FutureInit init) {
           if (st.job) st.job->cancel();
           finish(self, Outcome{Status::cancelled, nullptr, nullptr});
           quit_when_idle(self);
+        },
+        [self](deadline_atom) {
+          // Work that has not started by its deadline never starts. If the job is out,
+          // it comes back through job_done as usual; started work runs on.
+          auto& st = self->state;
+          if (is_final(st.status)) return;
+          if (st.job) {
+            auto expected = JobPhase::queued;
+            if (!st.job->phase.compare_exchange_strong(expected, JobPhase::cancelled)) return;
+          }
+          finish(self, Outcome{Status::cancelled, nullptr,
+                               std::make_exception_ptr(CancelledError(st.key + " (deadline passed before it started)"))});
+          self->send(st.scheduler, done_atom::value, st.key, SIZE_MAX, st.status);
         },
         [self](release_atom) {
           auto& st = self->state;

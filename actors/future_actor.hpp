@@ -27,6 +27,7 @@ struct FutureInit {
   int priority = 0;
   int retries = 0;
   std::uint64_t seq = 0;
+  std::optional<std::chrono::steady_clock::time_point> deadline;
   std::optional<Outcome> outcome;  // already final (scatter)
   std::vector<Listener> listeners;
 };

@@ -15,6 +15,8 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <optional>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -52,6 +54,7 @@ using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
 using capacity_atom = caf::atom_constant<caf::atom("capacity")>;
 using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
 using notify_atom = caf::atom_constant<caf::atom("notify")>;
+using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 
 /// The final (or retry) result of one run of a task.
 struct Outcome {
@@ -77,6 +80,7 @@ using future_actor = caf::typed_actor<
     caf::reacts_to<dep_done_atom, std::size_t, Outcome>,  // an input is final
     caf::reacts_to<job_done_atom, JobPtr, Outcome>,     // from a worker slot
     caf::reacts_to<cancel_atom>,                        // cancel; quit once the job is back
+    caf::reacts_to<deadline_atom>,                      // not started by its deadline: cancel
     caf::reacts_to<release_atom>,                       // nobody wants it any more: quit
     caf::reacts_to<shutdown_atom>>;                     // cluster stops: cancel, quit now
 
@@ -96,6 +100,7 @@ struct Job {
   int priority = 0;
   std::uint64_t seq = 0;  // submission order, breaks priority ties
   int retries_left = 0;
+  std::optional<std::chrono::steady_clock::time_point> deadline;  // must start by then
   std::size_t worker = SIZE_MAX;  // index of the worker it was assigned to
 
   /// Cancels the job if it has not finished: it will not start, or is asked to stop.

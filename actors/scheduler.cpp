@@ -138,6 +138,7 @@ void submit(self_ptr self, Submission& s) {
   init.key = spec.key;
   init.scheduler = self;
   init.seq = st.next_seq++;
+  init.deadline = spec.deadline;
   if (auto core = s.handle.lock()) {
     init.listeners.push_back(Listener{s.handle, nullptr, 0});
     e.holders.push_back(s.holder);
@@ -150,6 +151,7 @@ void submit(self_ptr self, Submission& s) {
     job->priority = spec.priority;
     job->seq = init.seq;
     job->retries_left = spec.retries;
+    job->deadline = spec.deadline;
     init.job = job;
     e.state = TaskState::queued;
   } else {

@@ -1,5 +1,8 @@
 #include "actors/waiter.hpp"
 
+#include <optional>
+#include <stop_token>
+
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/send.hpp>
@@ -7,6 +10,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/protocols.hpp"
+#include "cask/errors.hpp"
 #include "runtime/task_context.hpp"
 
 namespace cask::detail {
@@ -46,24 +50,53 @@ bool satisfied(const WaiterState& st, std::size_t index) {
 
 }  // namespace
 
-std::uint32_t WaitLatch::wait() const {
+std::uint32_t WaitLatch::wait() {
   std::uint32_t s = state_.load(std::memory_order_acquire);
   if (s != closed) return s;
-  SlotHandoff handoff;
-  while ((s = state_.load(std::memory_order_acquire)) == closed) state_.wait(closed);
+  TaskContext* task = current_task();
+  auto open_stopped = [this] { open(stopped); };
+  std::optional<std::stop_callback<decltype(open_stopped)>> on_stop;
+  if (task && task->job) on_stop.emplace(task->job->stop.get_token(), open_stopped);
+  {
+    SlotHandoff handoff;
+    while ((s = state_.load(std::memory_order_acquire)) == closed) state_.wait(closed);
+  }
+  if (s == stopped) throw CancelledError(task->job->key);
   return s;
+}
+
+std::function<void()> start_timer(caf::actor_system& sys, std::chrono::nanoseconds delay,
+                                  std::function<void()> fire, const caf::actor& supervisor) {
+  using timer_actor = caf::typed_actor<caf::reacts_to<timeout_atom>, caf::reacts_to<shutdown_atom>>;
+  auto timer = sys.spawn([=](timer_actor::pointer self) -> timer_actor::behavior_type {
+    self->link_to(supervisor);
+    self->delayed_send(self, std::max(delay, std::chrono::nanoseconds::zero()), timeout_atom::value);
+    return {
+        [self, fire](timeout_atom) {
+          fire();
+          self->quit();
+        },
+        [self](shutdown_atom) { self->quit(); },
+    };
+  });
+  return [timer] { caf::anon_send(timer, shutdown_atom::value); };
 }
 
 std::shared_ptr<WaitLatch> start_waiter(caf::actor_system& sys, std::vector<CorePtr> cores,
                                         WaitMode mode,
-                                        std::optional<std::chrono::nanoseconds> timeout) {
+                                        std::optional<std::chrono::nanoseconds> timeout,
+                                        const caf::actor& supervisor) {
   auto latch = std::make_shared<WaitLatch>();
   if (cores.empty()) {
     latch->open(WaitLatch::satisfied);
     return latch;
   }
   using self_ptr = waiter_actor::stateful_pointer<WaiterState>;
-  auto waiter = sys.spawn([latch, mode, cores, timeout](self_ptr self) -> waiter_actor::behavior_type {
+  auto waiter = sys.spawn([latch, mode, cores, timeout, supervisor](self_ptr self) -> waiter_actor::behavior_type {
+    // Linked to the client's supervisor: when the client closes, the waiter dies with it
+    // and opens its latch on the way out, so no thread stays blocked.
+    self->link_to(supervisor);
+    self->attach_functor([latch] { latch->open(WaitLatch::satisfied); });
     auto& st = self->state;
     st.cores = cores;  // a waiter holds references, like any handle, while it waits
     st.mode = mode;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "cask/this_task.hpp"
 #include "runtime/client_state.hpp"
 
 namespace cask {
@@ -13,15 +14,26 @@ constexpr std::size_t kBatch = 1024;
 std::uintptr_t holder_of(const detail::CorePtr& core) {
   return reinterpret_cast<std::uintptr_t>(core.get());
 }
+
+/// Work submitted from inside a task inherits the task's deadline unless it has its own.
+void inherit_deadline(detail::TaskSpec& spec) {
+  if (!spec.deadline)
+    if (auto d = this_task::deadline()) spec.deadline = d;
+}
 }  // namespace
 
 Client::Client() : Client(ClientOptions{}) {}
 
-Client::Client(ClientOptions opts) : state_(std::make_shared<detail::ClientState>(opts)) {}
+Client::Client(ClientOptions opts) : state_(std::make_shared<detail::ClientState>(opts)) {
+  detail::set_default_client(state_);
+}
 
-Client::~Client() { state_->close(); }
+Client::~Client() {
+  if (state_ && owner_) state_->close();
+}
 
 detail::CorePtr Client::submit_one(detail::TaskSpec spec) {
+  inherit_deadline(spec);
   auto core = std::make_shared<detail::FutureCore>(state_, spec.key, spec.name, *spec.type);
   auto batch = std::make_shared<std::vector<detail::Submission>>();
   batch->push_back(detail::Submission{std::move(spec), core, holder_of(core)});
@@ -38,6 +50,7 @@ std::vector<detail::CorePtr> Client::submit_many(std::vector<detail::TaskSpec> s
     batch->reserve(end - begin);
     for (std::size_t i = begin; i < end; ++i) {
       auto& spec = specs[i];
+      inherit_deadline(spec);
       auto core = std::make_shared<detail::FutureCore>(state_, spec.key, spec.name, *spec.type);
       batch->push_back(detail::Submission{std::move(spec), core, holder_of(core)});
       cores.push_back(std::move(core));

@@ -3,6 +3,8 @@
 #include <thread>
 
 #include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/exit_reason.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
@@ -52,6 +54,9 @@ ClientState::ClientState(const ClientOptions& opts) : config_(make_config()) {
   }
   scheduler_ = spawn_scheduler(*system_, std::move(infos));
   *scheduler_slot = scheduler_;
+  supervisor_ = system_->spawn([](caf::event_based_actor*) -> caf::behavior {
+    return {[](shutdown_atom) {}};  // does nothing; lives until close() kills it
+  });
   open_ = true;
 }
 
@@ -73,6 +78,7 @@ void ClientState::close() {
     self->request(scheduler_, caf::infinite, drain_atom::value).receive([](bool) {}, [](caf::error&) {});
     self->request(scheduler_, caf::infinite, shutdown_atom::value).receive([](bool) {}, [](caf::error&) {});
   }
+  caf::anon_send_exit(supervisor_, caf::exit_reason::user_shutdown);
   // Running tasks were asked to stop; wait for them (a thread cannot be killed) and hand
   // queued jobs back so that every future actor can quit.
   for (auto& pool : pools_) pool->stop();
@@ -80,6 +86,7 @@ void ClientState::close() {
     std::unique_lock lk(mu_);
     open_ = false;
     scheduler_ = nullptr;
+    supervisor_ = nullptr;
   }
   system_.reset();  // waits until every actor is gone
   pools_.clear();
@@ -127,7 +134,14 @@ std::shared_ptr<WaitLatch> ClientState::wait(std::vector<CorePtr> cores, WaitMod
                                              std::optional<std::chrono::nanoseconds> timeout) {
   std::shared_lock lk(mu_);
   if (!open_) return nullptr;
-  return start_waiter(*system_, std::move(cores), mode, timeout);
+  return start_waiter(*system_, std::move(cores), mode, timeout, supervisor_);
+}
+
+std::function<void()> ClientState::start_timer(std::chrono::nanoseconds delay,
+                                               std::function<void()> fire) {
+  std::shared_lock lk(mu_);
+  if (!open_) return nullptr;
+  return detail::start_timer(*system_, delay, std::move(fire), supervisor_);
 }
 
 }  // namespace cask::detail

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -16,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include <caf/fwd.hpp>
+#include <caf/actor.hpp>
 
 #include "actors/protocols.hpp"
 #include "actors/waiter.hpp"
@@ -28,7 +29,7 @@ namespace cask::detail {
 
 class ExecutionPool;
 
-class ClientState {
+class ClientState : public std::enable_shared_from_this<ClientState> {
  public:
   /// Starts an embedded cluster: a scheduler and `opts.workers` workers.
   explicit ClientState(const ClientOptions& opts);
@@ -49,9 +50,18 @@ class ClientState {
 
   ClusterStats stats();
 
+  bool is_open() const {
+    std::shared_lock lk(mu_);
+    return open_;
+  }
+
   /// Starts a waiter actor over `cores` (see actors/waiter.hpp). Null once closed.
   std::shared_ptr<WaitLatch> wait(std::vector<CorePtr> cores, WaitMode mode,
                                   std::optional<std::chrono::nanoseconds> timeout);
+
+  /// Calls `fire` after `delay` (a timer actor's delayed message) unless the returned
+  /// function is called first. Null once closed.
+  std::function<void()> start_timer(std::chrono::nanoseconds delay, std::function<void()> fire);
 
   CallbackThread& callbacks() noexcept { return callbacks_; }
 
@@ -65,8 +75,15 @@ class ClientState {
   std::unique_ptr<caf::actor_system_config> config_;
   std::unique_ptr<caf::actor_system> system_;
   scheduler_actor scheduler_;
+  // Waiters and timers link to it; killing it at close() ends them all, so no helper
+  // actor can keep the actor system (and the closing thread) waiting.
+  caf::actor supervisor_;
   std::vector<std::unique_ptr<ExecutionPool>> pools_;
   CallbackThread callbacks_;
 };
+
+/// The client get_client() returns outside tasks: the latest owning Client still alive.
+void set_default_client(const std::shared_ptr<ClientState>& state);
+std::shared_ptr<ClientState> default_client();
 
 }  // namespace cask::detail

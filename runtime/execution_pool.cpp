@@ -95,9 +95,10 @@ bool ExecutionPool::spin_for_work() const {
 void ExecutionPool::run(const JobPtr& job) {
   Outcome out;
   JobPhase expected = JobPhase::queued;
-  if (!job->phase.compare_exchange_strong(expected, JobPhase::running,
-                                          std::memory_order_acq_rel)) {
-    out.status = Status::cancelled;  // cancelled while queued: never starts
+  const bool late = job->deadline && std::chrono::steady_clock::now() > *job->deadline;
+  if (late || !job->phase.compare_exchange_strong(expected, JobPhase::running,
+                                                  std::memory_order_acq_rel)) {
+    out.status = Status::cancelled;  // cancelled while queued, or too late: never starts
   } else {
     TaskContext ctx{job.get(), this, client_};
     TaskScope scope(ctx);

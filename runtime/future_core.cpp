@@ -16,14 +16,26 @@ FutureCore::~FutureCore() {
 
 void FutureCore::wait() const {
   if (done_flag_.load(std::memory_order_acquire) != 0) return;
-  SlotHandoff handoff;  // a task blocked here lets its slot run other work
-  while (done_flag_.load(std::memory_order_acquire) == 0) done_flag_.wait(0, std::memory_order_acquire);
+  TaskContext* task = current_task();
+  if (!task || !task->job) {
+    while (done_flag_.load(std::memory_order_acquire) == 0) done_flag_.wait(0, std::memory_order_acquire);
+    return;
+  }
+  // Inside a task: refuse to wait for itself, give the slot back while blocked, and stop
+  // waiting (CancelledError) when the task is cancelled.
+  if (task->job->key == key_)
+    throw Error("cask::Error: task " + key_ + " waits for its own result, which would never come");
+  auto latch = std::make_shared<WaitLatch>();
+  const_cast<FutureCore*>(this)->subscribe(std::make_shared<LatchSubscriber>(latch), 0);
+  latch->wait();
 }
 
 bool FutureCore::wait_for(std::chrono::nanoseconds timeout) const {
   if (done()) return true;
   if (timeout <= std::chrono::nanoseconds::zero()) return false;
   auto self = std::const_pointer_cast<FutureCore>(shared_from_this());
+  if (auto* task = current_task(); task && task->job && task->job->key == key_)
+    throw Error("cask::Error: task " + key_ + " waits for its own result, which would never come");
   auto latch = client_->wait({self}, WaitMode::all, timeout);
   if (!latch) return done();  // client closed: nothing will change any more
   return latch->wait() == WaitLatch::satisfied;

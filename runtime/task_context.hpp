@@ -1,7 +1,8 @@
 // runtime/task_context.hpp: what the thread running a task knows about it.
 //
 // Set by an execution slot for the duration of one job; read by cask::this_task, by
-// blocking calls (to hand the slot back) and, later, by get_client().
+// blocking calls (to hand the slot back and to wake up on cancellation) and by
+// get_client().
 #pragma once
 
 namespace cask::detail {
@@ -14,6 +15,7 @@ struct TaskContext {
   Job* job = nullptr;
   ExecutionPool* pool = nullptr;
   ClientState* client = nullptr;
+  bool seceded = false;  // the slot was given back (secede() or a blocking call)
 };
 
 /// The context of the task running on this thread; null outside tasks.
@@ -32,7 +34,8 @@ class TaskScope {
 };
 
 /// While alive, the current task (if any) has given its execution slot back to its pool so
-/// that other work can run; the destructor takes a slot again. No-op outside tasks.
+/// that other work can run; the destructor takes a slot again. No-op outside tasks and
+/// when the task already seceded.
 class SlotHandoff {
  public:
   SlotHandoff() noexcept;

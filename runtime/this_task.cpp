@@ -27,6 +27,11 @@ bool sleep_for(std::chrono::nanoseconds duration) {
   return !token.stop_requested();
 }
 
+std::optional<std::chrono::steady_clock::time_point> deadline() noexcept {
+  auto* t = detail::current_task();
+  return t && t->job ? t->job->deadline : std::nullopt;
+}
+
 const char* key() noexcept {
   auto* t = detail::current_task();
   return t && t->job ? t->job->key.c_str() : "";

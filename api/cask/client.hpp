@@ -7,6 +7,7 @@
 //   auto g  = client.submit(add, f, fs[0]);                // runs after both, gets values
 //   std::vector<int> vs = client.gather(fs);
 //
+// Submitting, waiting and iterating work the same from inside tasks (see cask/nested.hpp).
 // `cask::Client client;` starts an embedded cluster: a scheduler actor, worker actors
 // each with their own execution slots, and one actor per future, all in this process.
 // Lifetime: the destructor waits for fire_and_forget work, cancels everything else,
@@ -42,6 +43,8 @@ class Client {
   ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
+  Client(Client&&) noexcept = default;
+  Client& operator=(Client&&) noexcept = delete;
 
   /// Starts f(args...) on the cluster and returns its future at once. Future arguments
   /// are waited for and replaced by their values; an error in one fails this task too.
@@ -139,11 +142,17 @@ class Client {
   const std::shared_ptr<detail::ClientState>& state() const noexcept { return state_; }
 
  private:
+  friend Client get_client();
+  /// A client of an existing cluster that does not own it (get_client()).
+  explicit Client(std::shared_ptr<detail::ClientState> state) noexcept
+      : state_(std::move(state)), owner_(false) {}
+
   detail::CorePtr submit_one(detail::TaskSpec spec);
   std::vector<detail::CorePtr> submit_many(std::vector<detail::TaskSpec> specs);
   detail::CorePtr scatter_value(std::string key, const std::type_info& type, detail::Value v);
 
   std::shared_ptr<detail::ClientState> state_;
+  bool owner_ = true;  // the destructor stops the cluster
 };
 
 }  // namespace cask

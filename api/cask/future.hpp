@@ -57,6 +57,12 @@ class [[nodiscard]] Future {
     return result();
   }
 
+  /// As result(timeout), bounded by a point in time.
+  template <class Clock, class Duration>
+  T result_until(std::chrono::time_point<Clock, Duration> deadline) const {
+    return result(deadline - Clock::now());
+  }
+
   /// The task's exception once it erred (CancelledError once cancelled); null otherwise.
   /// Does not block.
   std::exception_ptr exception() const { return core_->exception(); }

@@ -1,6 +1,7 @@
 // cask/options.hpp: knobs for a Client and for one submit/map call.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 
@@ -28,6 +29,9 @@ struct options {
   int priority = 0;
   /// How many times a task that throws is run again before its future errs.
   int retries = 0;
+  /// Work that has not started by then is cancelled. Unset inside a task: the task's own
+  /// deadline is inherited (see cask::this_task::deadline()).
+  std::optional<std::chrono::steady_clock::time_point> deadline;
 };
 
 }  // namespace cask

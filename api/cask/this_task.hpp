@@ -12,6 +12,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <stop_token>
 
 namespace cask::this_task {
@@ -28,5 +29,9 @@ bool sleep_for(std::chrono::nanoseconds duration);
 
 /// The key of the running task; empty outside a task.
 const char* key() noexcept;
+
+/// The running task's deadline (options::deadline, or inherited from the task that
+/// submitted it); unset outside a task or when it has none.
+std::optional<std::chrono::steady_clock::time_point> deadline() noexcept;
 
 }  // namespace cask::this_task

@@ -102,6 +102,7 @@ TaskSpec make_task(const options& opts, const CallableId& id, F f, Args&&... arg
   spec.name = id.name;
   spec.priority = opts.priority;
   spec.retries = opts.retries;
+  spec.deadline = opts.deadline;
   spec.type = &typeid(R);
 
   constexpr bool args_hashable = (Tokenizable<std::decay_t<Args>> && ...);

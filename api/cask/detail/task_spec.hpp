@@ -1,7 +1,9 @@
 // cask/detail/task_spec.hpp: a task as the client hands it to the cluster.
 #pragma once
 
+#include <chrono>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <typeinfo>
@@ -22,6 +24,7 @@ struct TaskSpec {
   std::vector<CorePtr> deps;  // keeps the inputs referenced until the scheduler has them
   int priority = 0;
   int retries = 0;
+  std::optional<std::chrono::steady_clock::time_point> deadline;
   const std::type_info* type = &typeid(void);
 };
 

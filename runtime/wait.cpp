@@ -1,0 +1,42 @@
+// cask::wait: the condition is checked here once, then left to a waiter actor.
+#include "cask/wait.hpp"
+
+#include "runtime/client_state.hpp"
+
+namespace cask::detail {
+namespace {
+
+WaitMode mode_of(ReturnWhen when) {
+  switch (when) {
+    case ReturnWhen::all_completed: return WaitMode::all;
+    case ReturnWhen::first_completed: return WaitMode::any;
+    case ReturnWhen::first_exception: return WaitMode::first_exception;
+  }
+  return WaitMode::all;
+}
+
+bool holds(const std::vector<CorePtr>& cores, ReturnWhen when) {
+  std::size_t done = 0;
+  for (const auto& c : cores) {
+    if (!c->done()) continue;
+    ++done;
+    if (when == ReturnWhen::first_completed) return true;
+    if (when == ReturnWhen::first_exception && c->status() == Status::error) return true;
+  }
+  return done == cores.size();
+}
+
+}  // namespace
+
+bool wait_cores(const std::vector<CorePtr>& cores, ReturnWhen when,
+                std::optional<std::chrono::nanoseconds> timeout) {
+  for (const auto& c : cores)
+    if (!c) throw Error("cask::wait: an empty Future");
+  if (holds(cores, when)) return true;
+  if (timeout && *timeout <= std::chrono::nanoseconds::zero()) return false;
+  auto latch = cores.front()->client()->wait(cores, mode_of(when), timeout);
+  if (!latch) return holds(cores, when);  // the client is closed: nothing will change
+  return latch->wait() == WaitLatch::satisfied && holds(cores, when);
+}
+
+}  // namespace cask::detail
