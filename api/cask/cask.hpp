@@ -3,6 +3,7 @@
 
 #include "cask/as_completed.hpp"
 #include "cask/client.hpp"
+#include "cask/delayed.hpp"
 #include "cask/errors.hpp"
 #include "cask/future.hpp"
 #include "cask/nested.hpp"

@@ -130,6 +130,18 @@ class Client {
                                    std::make_shared<const V>(std::forward<T>(value))));
   }
 
+  /// Starts a delayed call (cask/delayed.hpp) and returns its future.
+  template <class D>
+  auto compute(const D& delayed) -> decltype(delayed.submit(*this)) {
+    return delayed.submit(*this);
+  }
+
+  /// Starts a delayed call and returns it backed by its running future (futures_of).
+  template <class D>
+  D persist(const D& delayed) {
+    return D(delayed.submit(*this));
+  }
+
   /// Cancels every future in fs (see Future::cancel).
   template <class T>
   void cancel(const std::vector<Future<T>>& fs) const {
