@@ -73,9 +73,10 @@ void ExecutionPool::slot_loop() {
     }
     if (queue_.empty()) {
       lk.unlock();
-      const bool found = spin_for_work();
+      spin_for_work();
       lk.lock();
-      if (found) continue;
+      // Re-check under the lock: a push() between the spin and here did not notify us.
+      if (!queue_.empty() || stopping_) continue;
     }
     ++idle_;
     cv_.wait(lk);
