@@ -6,6 +6,7 @@
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/send.hpp>
+#include <caf/spawn_options.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
@@ -25,15 +26,15 @@ struct FutureState {
   Status status = Status::pending;
   Outcome outcome;
   std::vector<Listener> listeners;
-  JobPtr job;  // set while a job is out (queued or running); comes back via job_done
-  TaskFn fn;   // waiting for inputs: what the job will run
+  JobPtr job;  // the run, once there is one (for the deadline)
+  // Waiting for inputs: what the job will run once they are all in.
+  TaskFn fn;
   std::vector<Value> inputs;
   std::size_t missing = 0;
   int priority = 0;
   int retries = 0;
   std::uint64_t seq = 0;
   std::optional<std::chrono::steady_clock::time_point> deadline;
-  bool quitting = false;  // released or cancelled: quit as soon as no job is out
 };
 
 using self_ptr = future_actor::stateful_pointer<FutureState>;
@@ -48,7 +49,7 @@ void deliver(self_ptr self, const Listener& l) {
   }
 }
 
-/// Publishes the final outcome to every subscriber.
+/// Publishes the final outcome to every subscriber, once.
 void finish(self_ptr self, Outcome out) {
   auto& st = self->state;
   if (is_final(st.status)) return;
@@ -63,8 +64,11 @@ void finish(self_ptr self, Outcome out) {
   for (const auto& l : listeners) deliver(self, l);
 }
 
-void quit_when_idle(self_ptr self) {
-  if (!self->state.job) self->quit();
+/// The first listener is the handle that submitted the task (if it still lived then).
+std::weak_ptr<FutureCore> submitter_of(const FutureState& st) {
+  for (const auto& l : st.listeners)
+    if (!l.dependent) return l.core;
+  return {};
 }
 
 }  // namespace
@@ -72,7 +76,8 @@ void quit_when_idle(self_ptr self) {
 std::size_t live_future_actors() noexcept { return g_live.load(std::memory_order_relaxed); }
 
 future_actor spawn_future(caf::actor_system& sys, FutureInit init) {
-  return sys.spawn([init = std::move(init)](self_ptr self) mutable -> future_actor::behavior_type {
+  const bool eager = init.deadline.has_value();
+  auto body = [init = std::move(init)](self_ptr self) mutable -> future_actor::behavior_type {
     auto& st = self->state;
     st.key = std::move(init.key);
     st.scheduler = std::move(init.scheduler);
@@ -97,13 +102,14 @@ future_actor spawn_future(caf::actor_system& sys, FutureInit init) {
           else
             self->state.listeners.push_back(std::move(l));
         },
+        [self](done_atom, Outcome& out) { finish(self, std::move(out)); },
         [self](dep_done_atom, std::size_t slot, Outcome& dep) {
           auto& st = self->state;
-          if (is_final(st.status) || st.quitting) return;
+          if (is_final(st.status)) return;
           if (dep.status != Status::finished) {
             // An input erred or was cancelled: this task fails the same way (Dask).
             finish(self, dep);
-            self->send(st.scheduler, done_atom::value, st.key, SIZE_MAX, st.status);
+            self->send(st.scheduler, done_atom::value, st.key, st.status);
             return;
           }
           st.inputs[slot] = std::move(dep.value);
@@ -112,43 +118,20 @@ future_actor spawn_future(caf::actor_system& sys, FutureInit init) {
           job->key = st.key;
           job->fn = std::move(st.fn);
           job->inputs = std::move(st.inputs);
-          job->owner = caf::actor_cast<future_actor>(self);
           job->priority = st.priority;
           job->seq = st.seq;
           job->retries_left = st.retries;
           job->deadline = st.deadline;
+          job->submitter = submitter_of(st);
           st.job = job;
           self->send(st.scheduler, ready_atom::value, std::move(job));
         },
-        [self](job_done_atom, JobPtr& job, Outcome& out) {
-          auto& st = self->state;
-          if (job != st.job) return;  // not ours (cannot happen) or already handled
-          const std::size_t worker = job->worker;
-          const bool retry = out.status == Status::error && job->retries_left > 0 &&
-                             !st.quitting && !is_final(st.status);
-          if (retry) {
-            --job->retries_left;
-            job->worker = SIZE_MAX;
-            job->phase.store(JobPhase::queued, std::memory_order_release);
-            self->send(st.scheduler, done_atom::value, st.key, worker, Status::pending);
-            self->send(st.scheduler, ready_atom::value, std::move(job));
-            return;
-          }
-          st.job = nullptr;
-          finish(self, std::move(out));
-          self->send(st.scheduler, done_atom::value, st.key, worker, st.status);
-          if (st.quitting) self->quit();
-        },
         [self](cancel_atom) {
-          auto& st = self->state;
-          st.quitting = true;
-          if (st.job) st.job->cancel();
           finish(self, Outcome{Status::cancelled, nullptr, nullptr});
-          quit_when_idle(self);
+          self->quit();
         },
         [self](deadline_atom) {
-          // Work that has not started by its deadline never starts. If the job is out,
-          // it comes back through job_done as usual; started work runs on.
+          // Work that has not started by its deadline never starts; started work runs on.
           auto& st = self->state;
           if (is_final(st.status)) return;
           if (st.job) {
@@ -157,22 +140,19 @@ future_actor spawn_future(caf::actor_system& sys, FutureInit init) {
           }
           finish(self, Outcome{Status::cancelled, nullptr,
                                std::make_exception_ptr(CancelledError(st.key + " (deadline passed before it started)"))});
-          self->send(st.scheduler, done_atom::value, st.key, SIZE_MAX, st.status);
-        },
-        [self](release_atom) {
-          auto& st = self->state;
-          st.quitting = true;
-          if (st.job) st.job->cancel();
-          quit_when_idle(self);
+          self->send(st.scheduler, done_atom::value, st.key, Status::cancelled);
         },
         [self](shutdown_atom) {
-          auto& st = self->state;
-          if (st.job) st.job->cancel();
           finish(self, Outcome{Status::cancelled, nullptr, nullptr});
           self->quit();
         },
     };
-  });
+  };
+  // lazy_init: not scheduled until its first message. Most futures never get one: their
+  // submitter is completed by the worker slot and nobody else subscribes. A future with
+  // a deadline starts at once, to arm its deadline timer.
+  if (eager) return sys.spawn(std::move(body));
+  return sys.spawn<caf::lazy_init>(std::move(body));
 }
 
 }  // namespace cask::detail

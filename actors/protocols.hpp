@@ -2,13 +2,19 @@
 //
 // Who talks to whom (embedded mode; every arrow is one CAF message):
 //
-//   client ──submit──▶ scheduler ──spawn──▶ future actor ──subscribe──▶ dependency futures
-//                          │  ▲                   │  ▲
-//                     execute  ready (inputs in)  │  job_done (from the worker's slot thread)
-//                          ▼  │                   ▼  │
-//                        worker ─── runs Job on an execution slot; never on a CAF thread
-//   future actor ──done──▶ scheduler   (slot accounting, task state)
-//   future actor ──complete──▶ FutureCore of each client handle (a direct, thread-safe call)
+//   client ──submit──▶ scheduler ──spawn──▶ future actor (one per key)
+//                        │    ▲    ──subscribe/outcome──▶ future actor ──dep_done──▶ dependents
+//                 execute│    │job_done                        │
+//                        ▼    │                                └──ready (inputs in)──▶ scheduler
+//                       worker ─ runs Job on an execution slot; never on a CAF thread
+//   slot ──complete──▶ FutureCore of the submitting handle (a direct, thread-safe call)
+//   future actor ──complete──▶ FutureCore of every other handle
+//
+// A future actor is spawned lazily and is only activated when it has something to do:
+// subscribers waiting for its outcome, inputs to collect, a deadline, a cancel. A future
+// that nobody else subscribed to finishes without ever running its actor; the scheduler's
+// task table keeps the finished Job until someone asks, and CAF collects the actor as
+// unreachable once the table lets go of it.
 //
 // Local-only payloads (JobPtr, Outcome, Value) travel by pointer: in-process a value is
 // never copied or serialised.
@@ -55,6 +61,7 @@ using capacity_atom = caf::atom_constant<caf::atom("capacity")>;
 using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
 using notify_atom = caf::atom_constant<caf::atom("notify")>;
 using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
+using dispatch_atom = caf::atom_constant<caf::atom("dispatch")>;
 
 /// The final (or retry) result of one run of a task.
 struct Outcome {
@@ -76,32 +83,35 @@ struct Listener {
 
 /// One future per task key. Holds the task's state, its outcome and its subscribers.
 using future_actor = caf::typed_actor<
-    caf::reacts_to<subscribe_atom, Listener>,           // from scheduler: a new handle/dependent
+    caf::reacts_to<subscribe_atom, Listener>,             // from scheduler: a handle/dependent
+    caf::reacts_to<done_atom, Outcome>,                   // from scheduler: the final outcome
     caf::reacts_to<dep_done_atom, std::size_t, Outcome>,  // an input is final
-    caf::reacts_to<job_done_atom, JobPtr, Outcome>,     // from a worker slot
-    caf::reacts_to<cancel_atom>,                        // cancel; quit once the job is back
-    caf::reacts_to<deadline_atom>,                      // not started by its deadline: cancel
-    caf::reacts_to<release_atom>,                       // nobody wants it any more: quit
-    caf::reacts_to<shutdown_atom>>;                     // cluster stops: cancel, quit now
+    caf::reacts_to<cancel_atom>,                          // cancelled: tell subscribers, quit
+    caf::reacts_to<deadline_atom>,                        // not started by its deadline
+    caf::reacts_to<shutdown_atom>>;                       // cluster stops: cancel, quit
 
 /// The phases of a Job; the transitions queued->running and queued/running->cancelled
 /// race between a worker slot and a cancel, so they are atomic.
 enum class JobPhase : int { queued, running, cancelled };
 
 /// One run of a task: what a worker slot executes. Created by the scheduler (no inputs)
-/// or by the future actor once its inputs are in; always handed back to its future actor.
+/// or by the future actor once its inputs are in; always handed back to the scheduler.
 struct Job {
   std::string key;
   TaskFn fn;
   std::vector<Value> inputs;
-  future_actor owner;
   std::stop_source stop;
   std::atomic<JobPhase> phase{JobPhase::queued};
   int priority = 0;
   std::uint64_t seq = 0;  // submission order, breaks priority ties
   int retries_left = 0;
   std::optional<std::chrono::steady_clock::time_point> deadline;  // must start by then
+  // The handle that submitted the task: the slot completes it directly, so the waiting
+  // thread wakes without any actor hop (every other subscriber hears from the future
+  // actor; completing a handle twice is a no-op).
+  std::weak_ptr<FutureCore> submitter;
   std::size_t worker = SIZE_MAX;  // index of the worker it was assigned to
+  Outcome outcome;                // written by the slot before job_done is sent
 
   /// Cancels the job if it has not finished: it will not start, or is asked to stop.
   void cancel() {
@@ -128,15 +138,17 @@ using SubmissionBatch = std::shared_ptr<std::vector<Submission>>;
 
 /// The worker: runs jobs on its own execution slots.
 using worker_actor = caf::typed_actor<
-    caf::reacts_to<execute_atom, JobPtr>,
+    caf::reacts_to<execute_atom, std::vector<JobPtr>>,
     caf::reacts_to<shutdown_atom>>;
 
 /// The scheduler: task table, dependency bookkeeping, ready queue, placement.
 using scheduler_actor = caf::typed_actor<
     caf::reacts_to<submit_atom, SubmissionBatch>,
     caf::reacts_to<scatter_atom, std::string, Outcome, std::weak_ptr<FutureCore>, std::uintptr_t>,
-    caf::reacts_to<ready_atom, JobPtr>,
-    caf::reacts_to<done_atom, std::string, std::size_t, Status>,  // key, worker, final status
+    caf::reacts_to<ready_atom, JobPtr>,                  // future actor: inputs are in
+    caf::reacts_to<job_done_atom, JobPtr>,               // worker slot: job ran (or not)
+    caf::reacts_to<done_atom, std::string, Status>,      // future actor: final without a run
+    caf::reacts_to<dispatch_atom>,                       // to itself: place ready jobs
     caf::reacts_to<release_atom, std::string, std::uintptr_t>,   // key, holder
     caf::reacts_to<cancel_atom, std::string>,
     caf::reacts_to<forget_atom, std::vector<std::string>>,
@@ -149,6 +161,7 @@ using scheduler_actor = caf::typed_actor<
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cask::detail::Outcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cask::detail::JobPtr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<cask::detail::JobPtr>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cask::detail::Listener)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cask::detail::SubmissionBatch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cask::Status)

@@ -18,17 +18,18 @@ namespace cask::detail {
 namespace {
 
 // Jobs a worker may hold beyond its slots, so that a slot finishing a job finds the next
-// one already queued instead of waiting a scheduler round trip.
+// one already queued instead of waiting for a scheduler round trip.
 constexpr long kPrefetchPerSlot = 2;
-
-enum class TaskState { waiting, queued, processing, finished, erred };
 
 struct Entry {
   future_actor actor;
-  TaskState state = TaskState::waiting;
+  JobPtr job;                           // the current run; keeps the outcome once final
+  Status status = Status::pending;      // pending, finished or error (cancelled: forgotten)
   std::vector<std::uintptr_t> holders;  // client handles that reference this key
   std::size_t dependents = 0;           // unfinished tasks that need this key's value
   bool fire_and_forget = false;         // wanted until final, whoever holds it
+  bool actor_listens = false;           // the actor has subscribers: send it the outcome
+  bool actor_informed = false;          // the actor has the outcome
   std::vector<std::string> deps;        // keys this one counts as a dependent of
 };
 
@@ -37,6 +38,7 @@ struct Worker {
   std::size_t slots = 1;
   long capacity = 0;  // jobs it may hold: slots * (1 + prefetch) + seceded slots
   long in_flight = 0;
+  std::vector<JobPtr> outbox;  // filled by dispatch, sent as one message
 };
 
 struct SchedulerState {
@@ -45,37 +47,38 @@ struct SchedulerState {
   std::vector<Worker> workers;
   std::uint64_t next_seq = 0;
   std::size_t fire_and_forget_pending = 0;
+  bool dispatch_pending = false;
   std::vector<caf::typed_response_promise<bool>> drain_waiters;
 };
 
 using self_ptr = scheduler_actor::stateful_pointer<SchedulerState>;
 
-bool is_final_state(TaskState s) { return s == TaskState::finished || s == TaskState::erred; }
-
-void forget(self_ptr self, const std::string& key, bool cancel);
-
-/// Drops one dependent-reference of `key`; forgets it when nobody wants it any more.
-void drop_dependent(self_ptr self, const std::string& key) {
-  auto it = self->state.tasks.find(key);
-  if (it == self->state.tasks.end()) return;
-  auto& e = it->second;
-  if (e.dependents > 0) --e.dependents;
-  if (e.holders.empty() && e.dependents == 0 && !e.fire_and_forget) forget(self, key, false);
+/// Placement runs once per burst of messages: a dispatch message to itself queues behind
+/// what is already in the mailbox, so many completions are answered by one execute each.
+void request_dispatch(self_ptr self) {
+  if (self->state.dispatch_pending) return;
+  self->state.dispatch_pending = true;
+  self->send(self, dispatch_atom::value);
 }
 
-/// Removes `key` from the table. Its actor cancels unfinished work and quits; the
-/// dependent-references it held on its own inputs are dropped.
-void forget(self_ptr self, const std::string& key, bool cancel) {
-  auto it = self->state.tasks.find(key);
-  if (it == self->state.tasks.end()) return;
-  Entry e = std::move(it->second);
-  self->state.tasks.erase(it);
-  if (e.fire_and_forget && !is_final_state(e.state)) --self->state.fire_and_forget_pending;
-  if (cancel)
-    self->send(e.actor, cancel_atom::value);
-  else
-    self->send(e.actor, release_atom::value);
-  for (const auto& d : e.deps) drop_dependent(self, d);
+void dispatch(self_ptr self) {
+  auto& st = self->state;
+  while (!st.ready.empty()) {
+    Worker* best = nullptr;
+    for (auto& w : st.workers)
+      if (w.in_flight < w.capacity &&
+          (!best || w.capacity - w.in_flight > best->capacity - best->in_flight))
+        best = &w;
+    if (!best) break;
+    JobPtr job = st.ready.top();
+    st.ready.pop();
+    if (job->phase.load(std::memory_order_acquire) == JobPhase::cancelled) continue;
+    job->worker = static_cast<std::size_t>(best - st.workers.data());
+    ++best->in_flight;
+    best->outbox.push_back(std::move(job));
+  }
+  for (auto& w : st.workers)
+    if (!w.outbox.empty()) self->send(w.actor, execute_atom::value, std::exchange(w.outbox, {}));
 }
 
 void answer_drain_waiters(self_ptr self) {
@@ -85,33 +88,65 @@ void answer_drain_waiters(self_ptr self) {
   st.drain_waiters.clear();
 }
 
-/// Hands ready jobs to the workers with the most spare capacity.
-void dispatch(self_ptr self) {
-  auto& st = self->state;
-  while (!st.ready.empty()) {
-    Worker* best = nullptr;
-    for (auto& w : st.workers)
-      if (w.in_flight < w.capacity && (!best || w.capacity - w.in_flight > best->capacity - best->in_flight))
-        best = &w;
-    if (!best) return;
-    JobPtr job = st.ready.top();
-    st.ready.pop();
-    if (job->phase.load(std::memory_order_acquire) == JobPhase::cancelled) {
-      // Cancelled while queued here: it goes straight back to its future actor.
-      caf::anon_send(job->owner, job_done_atom::value, job, Outcome{Status::cancelled, nullptr, nullptr});
-      continue;
-    }
-    job->worker = static_cast<std::size_t>(best - st.workers.data());
-    ++best->in_flight;
-    if (auto it = st.tasks.find(job->key); it != st.tasks.end()) it->second.state = TaskState::processing;
-    self->send(best->actor, execute_atom::value, std::move(job));
+bool unwanted(const Entry& e) { return e.holders.empty() && e.dependents == 0 && !e.fire_and_forget; }
+
+void forget(self_ptr self, const std::string& key);
+
+/// Drops one dependent-reference of `key`; forgets it when nobody wants it any more.
+void drop_dependent(self_ptr self, const std::string& key) {
+  auto it = self->state.tasks.find(key);
+  if (it == self->state.tasks.end()) return;
+  auto& e = it->second;
+  if (e.dependents > 0) --e.dependents;
+  if (unwanted(e)) forget(self, key);
+}
+
+/// Removes `key` from the table. Unfinished work is cancelled (its actor tells its
+/// subscribers); a finished task's actor is left to CAF, which collects it as
+/// unreachable once no handle points to it. Dependent-references on its inputs drop.
+void forget(self_ptr self, const std::string& key) {
+  auto it = self->state.tasks.find(key);
+  if (it == self->state.tasks.end()) return;
+  Entry e = std::move(it->second);
+  self->state.tasks.erase(it);
+  if (e.status == Status::pending) {
+    if (e.fire_and_forget) --self->state.fire_and_forget_pending;
+    if (e.job) e.job->cancel();
+    self->send(e.actor, cancel_atom::value);
   }
+  for (const auto& d : e.deps) drop_dependent(self, d);
+  answer_drain_waiters(self);
+}
+
+/// Subscribes `l` to the entry's actor, first giving the actor the outcome it was
+/// spared while nobody listened.
+void subscribe(self_ptr self, Entry& e, Listener l) {
+  if (e.status != Status::pending && !e.actor_informed) {
+    self->send(e.actor, done_atom::value, e.job->outcome);
+    e.actor_informed = true;
+  }
+  e.actor_listens = true;
+  self->send(e.actor, subscribe_atom::value, std::move(l));
 }
 
 void add_holder(self_ptr self, Entry& e, const std::weak_ptr<FutureCore>& handle, std::uintptr_t holder) {
   if (handle.expired()) return;  // already dropped; its release message follows
   e.holders.push_back(holder);
-  self->send(e.actor, subscribe_atom::value, Listener{handle, nullptr, 0});
+  subscribe(self, e, Listener{handle, nullptr, 0});
+}
+
+/// The task reached finished or error: settle fire_and_forget, inputs and the table.
+void settle(self_ptr self, const std::string& key, Entry& e, Status status) {
+  e.status = status;
+  if (e.fire_and_forget) {
+    e.fire_and_forget = false;
+    --self->state.fire_and_forget_pending;
+  }
+  auto deps = std::move(e.deps);
+  e.deps.clear();
+  if (unwanted(e)) forget(self, key);
+  for (const auto& d : deps) drop_dependent(self, d);
+  answer_drain_waiters(self);
 }
 
 void submit(self_ptr self, Submission& s) {
@@ -121,17 +156,22 @@ void submit(self_ptr self, Submission& s) {
     add_holder(self, it->second, s.handle, s.holder);  // same key: share the computation
     return;
   }
+  if (spec.deadline && *spec.deadline <= std::chrono::steady_clock::now()) {
+    if (auto core = s.handle.lock())
+      core->complete(Status::cancelled, nullptr,
+                     std::make_exception_ptr(CancelledError(spec.key + " (deadline already passed)")));
+    return;
+  }
   // Inputs: each must still be in the table (a cancelled one makes this task cancelled).
-  std::vector<Entry*> inputs;
-  inputs.reserve(spec.deps.size());
+  std::vector<std::string> input_keys;
+  input_keys.reserve(spec.deps.size());
   for (const auto& dep : spec.deps) {
-    auto it = st.tasks.find(dep->key());
-    if (it == st.tasks.end()) {
+    if (!st.tasks.count(dep->key())) {
       if (auto core = s.handle.lock())
         core->complete(Status::cancelled, nullptr, std::make_exception_ptr(CancelledError(dep->key())));
       return;
     }
-    inputs.push_back(&it->second);
+    input_keys.push_back(dep->key());
   }
   Entry e;
   FutureInit init;
@@ -139,44 +179,50 @@ void submit(self_ptr self, Submission& s) {
   init.scheduler = self;
   init.seq = st.next_seq++;
   init.deadline = spec.deadline;
-  if (auto core = s.handle.lock()) {
+  if (!s.handle.expired()) {
     init.listeners.push_back(Listener{s.handle, nullptr, 0});
     e.holders.push_back(s.holder);
   }
-  JobPtr job;
-  if (inputs.empty()) {
-    job = std::make_shared<Job>();
+  if (input_keys.empty()) {
+    auto job = std::make_shared<Job>();
     job->key = spec.key;
     job->fn = std::move(spec.fn);
     job->priority = spec.priority;
     job->seq = init.seq;
     job->retries_left = spec.retries;
     job->deadline = spec.deadline;
+    job->submitter = s.handle;
     init.job = job;
-    e.state = TaskState::queued;
+    e.job = job;
   } else {
     init.fn = std::move(spec.fn);
-    init.inputs = inputs.size();
+    init.inputs = input_keys.size();
     init.priority = spec.priority;
     init.retries = spec.retries;
-    e.state = TaskState::waiting;
   }
   e.actor = spawn_future(self->system(), std::move(init));
-  for (std::size_t i = 0; i < inputs.size(); ++i) {
-    ++inputs[i]->dependents;
-    e.deps.push_back(spec.deps[i]->key());
-    // Sent by the scheduler, so it reaches the input before any later cancel/release.
-    self->send(inputs[i]->actor, subscribe_atom::value,
-               Listener{{}, caf::actor_cast<caf::strong_actor_ptr>(e.actor), i});
+  if (e.job) {
+    st.ready.push(e.job);
+    request_dispatch(self);
   }
-  if (job) {
-    job->owner = e.actor;
-    st.ready.push(std::move(job));
+  for (std::size_t i = 0; i < input_keys.size(); ++i) {
+    auto& input = st.tasks.at(input_keys[i]);
+    ++input.dependents;
+    // Sent by the scheduler, so it reaches the input before any later cancel.
+    subscribe(self, input, Listener{{}, caf::actor_cast<caf::strong_actor_ptr>(e.actor), i});
   }
-  const bool unwanted = e.holders.empty();
-  auto key = spec.key;
-  st.tasks.emplace(key, std::move(e));
-  if (unwanted) forget(self, key, true);  // its only handle is already gone
+  e.deps = std::move(input_keys);
+  const bool nobody = e.holders.empty();
+  auto [it, inserted] = st.tasks.emplace(spec.key, std::move(e));
+  if (nobody) forget(self, it->first);  // its only handle is already gone
+}
+
+/// The entry for `key` if it still belongs to the actor that sent the current message.
+Entry* entry_of_sender(self_ptr self, const std::string& key) {
+  auto it = self->state.tasks.find(key);
+  if (it == self->state.tasks.end()) return nullptr;
+  if (caf::actor_cast<caf::strong_actor_ptr>(it->second.actor) != self->current_sender()) return nullptr;
+  return &it->second;
 }
 
 }  // namespace
@@ -184,12 +230,11 @@ void submit(self_ptr self, Submission& s) {
 scheduler_actor spawn_scheduler(caf::actor_system& sys, std::vector<WorkerInfo> infos) {
   return sys.spawn([infos = std::move(infos)](self_ptr self) -> scheduler_actor::behavior_type {
     for (const auto& w : infos)
-      self->state.workers.push_back(Worker{w.actor, w.slots,
-                                           static_cast<long>(w.slots) * (1 + kPrefetchPerSlot), 0});
+      self->state.workers.push_back(
+          Worker{w.actor, w.slots, static_cast<long>(w.slots) * (1 + kPrefetchPerSlot), 0, {}});
     return {
         [self](submit_atom, SubmissionBatch& batch) {
           for (auto& s : *batch) submit(self, s);
-          dispatch(self);
         },
         [self](scatter_atom, std::string& key, Outcome& value, std::weak_ptr<FutureCore>& handle,
                std::uintptr_t holder) {
@@ -205,39 +250,60 @@ scheduler_actor spawn_scheduler(caf::actor_system& sys, std::vector<WorkerInfo> 
           init.outcome = std::move(value);
           init.listeners.push_back(Listener{handle, nullptr, 0});
           Entry e;
-          e.state = TaskState::finished;
+          e.status = Status::finished;
+          e.actor_informed = true;
           e.holders.push_back(holder);
           e.actor = spawn_future(self->system(), std::move(init));
           st.tasks.emplace(std::move(key), std::move(e));
         },
         [self](ready_atom, JobPtr& job) {
-          if (auto it = self->state.tasks.find(job->key); it != self->state.tasks.end())
-            it->second.state = TaskState::queued;
+          auto* e = entry_of_sender(self, job->key);
+          if (!e) return;
+          e->job = job;
           self->state.ready.push(std::move(job));
-          dispatch(self);
+          request_dispatch(self);
         },
-        [self](done_atom, std::string& key, std::size_t worker, Status status) {
+        [self](job_done_atom, JobPtr& job) {
           auto& st = self->state;
-          if (worker < st.workers.size()) --st.workers[worker].in_flight;
-          if (is_final(status)) {
-            auto it = st.tasks.find(key);
-            // The key may have been forgotten, or even resubmitted to a new actor.
-            if (it != st.tasks.end() &&
-                caf::actor_cast<caf::strong_actor_ptr>(it->second.actor) == self->current_sender()) {
-              auto& e = it->second;
-              if (e.fire_and_forget) {
-                e.fire_and_forget = false;
-                --st.fire_and_forget_pending;
-              }
-              e.state = status == Status::finished ? TaskState::finished : TaskState::erred;
-              auto deps = std::move(e.deps);
-              e.deps.clear();
-              const bool unwanted = e.holders.empty() && e.dependents == 0;
-              if (status == Status::cancelled || unwanted) forget(self, key, false);
-              for (const auto& d : deps) drop_dependent(self, d);
-              answer_drain_waiters(self);
-            }
+          if (job->worker < st.workers.size()) {
+            --st.workers[job->worker].in_flight;
+            request_dispatch(self);
           }
+          auto it = st.tasks.find(job->key);
+          if (it == st.tasks.end() || it->second.job != job) return;  // forgotten meanwhile
+          auto& e = it->second;
+          const Outcome& out = job->outcome;
+          if (out.status == Status::cancelled) {  // did not start by its deadline
+            forget(self, it->first);
+            return;
+          }
+          if (out.status == Status::error && job->retries_left > 0) {
+            --job->retries_left;
+            job->worker = SIZE_MAX;
+            job->outcome = Outcome{};
+            job->phase.store(JobPhase::queued, std::memory_order_release);
+            st.ready.push(job);
+            request_dispatch(self);
+            return;
+          }
+          if (e.actor_listens) {
+            self->send(e.actor, done_atom::value, out);
+            e.actor_informed = true;
+          }
+          settle(self, it->first, e, out.status);
+        },
+        [self](done_atom, std::string& key, Status status) {
+          // From a future actor: an input failed, or the deadline passed before it ran.
+          auto* e = entry_of_sender(self, key);
+          if (!e) return;
+          e->actor_informed = true;
+          if (status == Status::cancelled)
+            forget(self, key);
+          else
+            settle(self, key, *e, status);
+        },
+        [self](dispatch_atom) {
+          self->state.dispatch_pending = false;
           dispatch(self);
         },
         [self](release_atom, std::string& key, std::uintptr_t holder) {
@@ -247,22 +313,17 @@ scheduler_actor spawn_scheduler(caf::actor_system& sys, std::vector<WorkerInfo> 
           auto h = std::find(e.holders.begin(), e.holders.end(), holder);
           if (h == e.holders.end()) return;  // a handle of an earlier, forgotten task
           e.holders.erase(h);
-          if (e.holders.empty() && e.dependents == 0 && !e.fire_and_forget) {
-            forget(self, key, !is_final_state(e.state));
-            answer_drain_waiters(self);
-          }
+          if (unwanted(e)) forget(self, key);
         },
         [self](cancel_atom, std::string& key) {
           auto it = self->state.tasks.find(key);
-          if (it == self->state.tasks.end() || is_final_state(it->second.state)) return;
-          forget(self, key, true);
-          answer_drain_waiters(self);
+          if (it != self->state.tasks.end() && it->second.status == Status::pending) forget(self, key);
         },
         [self](forget_atom, std::vector<std::string>& keys) {
           auto& st = self->state;
           for (const auto& key : keys) {
             auto it = st.tasks.find(key);
-            if (it == st.tasks.end() || it->second.fire_and_forget || is_final_state(it->second.state))
+            if (it == st.tasks.end() || it->second.fire_and_forget || it->second.status != Status::pending)
               continue;
             it->second.fire_and_forget = true;
             ++st.fire_and_forget_pending;
@@ -270,18 +331,16 @@ scheduler_actor spawn_scheduler(caf::actor_system& sys, std::vector<WorkerInfo> 
         },
         [self](capacity_atom, std::size_t worker, int delta) {
           if (worker < self->state.workers.size()) self->state.workers[worker].capacity += delta;
-          dispatch(self);
+          request_dispatch(self);
         },
         [self](stats_atom) {
           ClusterStats s;
           for (const auto& [key, e] : self->state.tasks) {
-            switch (e.state) {
-              case TaskState::waiting: ++s.waiting; break;
-              case TaskState::queued: ++s.queued; break;
-              case TaskState::processing: ++s.processing; break;
-              case TaskState::finished: ++s.finished; break;
-              case TaskState::erred: ++s.erred; break;
-            }
+            if (e.status == Status::finished) ++s.finished;
+            else if (e.status == Status::error) ++s.erred;
+            else if (!e.job) ++s.waiting;
+            else if (e.job->worker == SIZE_MAX) ++s.queued;
+            else ++s.processing;
           }
           s.workers = self->state.workers.size();
           for (const auto& w : self->state.workers) s.slots += w.slots;
@@ -295,7 +354,11 @@ scheduler_actor spawn_scheduler(caf::actor_system& sys, std::vector<WorkerInfo> 
         },
         [self](shutdown_atom) {
           auto& st = self->state;
-          for (auto& [key, e] : st.tasks) self->send(e.actor, shutdown_atom::value);
+          for (auto& [key, e] : st.tasks) {
+            if (e.status != Status::pending) continue;  // its subscribers have their outcome
+            if (e.job) e.job->cancel();
+            self->send(e.actor, shutdown_atom::value);
+          }
           st.tasks.clear();
           while (!st.ready.empty()) st.ready.pop();
           for (auto& w : st.workers) self->send(w.actor, shutdown_atom::value);

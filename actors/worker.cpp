@@ -10,7 +10,7 @@ namespace cask::detail {
 worker_actor spawn_worker(caf::actor_system& sys, ExecutionPool* pool) {
   return sys.spawn([pool](worker_actor::pointer self) -> worker_actor::behavior_type {
     return {
-        [pool](execute_atom, JobPtr& job) { pool->push(std::move(job)); },
+        [pool](execute_atom, std::vector<JobPtr>& jobs) { pool->push(std::move(jobs)); },
         [self](shutdown_atom) { self->quit(); },
     };
   });

@@ -6,6 +6,8 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/scheduler/coordinator.hpp>
+#include <caf/scheduler/worker.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
@@ -14,6 +16,7 @@
 #include "actors/worker.hpp"
 #include "cask/errors.hpp"
 #include "runtime/execution_pool.hpp"
+#include "runtime/spinning_sharing.hpp"
 
 namespace cask::detail {
 namespace {
@@ -23,13 +26,17 @@ std::size_t hardware_threads() {
   return n == 0 ? 1 : n;
 }
 
+}  // namespace
+long tune(const char* name, long fallback) { const char* v = getenv(name); return v ? atol(v) : fallback; }
+namespace {
 std::unique_ptr<caf::actor_system_config> make_config() {
   auto cfg = std::make_unique<caf::actor_system_config>();
-  // Work sharing, one CAF thread per core: work stealing makes an actor that spawns or
-  // messages many actors in one handler quadratic, and its idle threads sleep in 10 ms
-  // steps (CAF_NOTES.md, traps 2-4).
-  cfg->set("scheduler.policy", caf::atom("sharing"));
-  cfg->set("scheduler.max-threads", std::min<std::size_t>(2, hardware_threads()));
+  // Work sharing that polls before sleeping (runtime/spinning_sharing.hpp), and no more
+  // CAF threads than cores: CAF's default is max(4, cores) (CAF_NOTES.md, traps 2-4).
+  cfg->set("scheduler.max-threads", getenv("CASK_CAF_THREADS") ? atoi(getenv("CASK_CAF_THREADS")) : std::min<std::size_t>(2, hardware_threads()));
+  cfg->module_factories.push_back([](caf::actor_system& sys) -> caf::actor_system::module* {
+    return new caf::scheduler::coordinator<SpinningSharing>(sys);
+  });
   return cfg;
 }
 
@@ -45,10 +52,14 @@ ClientState::ClientState(const ClientOptions& opts) : config_(make_config()) {
   // they reach it through this holder, filled in below before any task can run.
   auto scheduler_slot = std::make_shared<scheduler_actor>();
   for (std::size_t i = 0; i < n; ++i) {
-    pools_.push_back(std::make_unique<ExecutionPool>(
-        opts.threads_per_worker, this, [scheduler_slot, i](int delta) {
-          caf::anon_send(*scheduler_slot, capacity_atom::value, i, delta);
-        }));
+    PoolHooks hooks;
+    hooks.on_done = [scheduler_slot](JobPtr job) {
+      caf::anon_send(*scheduler_slot, job_done_atom::value, std::move(job));
+    };
+    hooks.on_capacity = [scheduler_slot, i](int delta) {
+      caf::anon_send(*scheduler_slot, capacity_atom::value, i, delta);
+    };
+    pools_.push_back(std::make_unique<ExecutionPool>(opts.threads_per_worker, this, std::move(hooks)));
     infos.push_back(WorkerInfo{spawn_worker(*system_, pools_.back().get()),
                                std::size_t(opts.threads_per_worker)});
   }

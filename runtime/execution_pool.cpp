@@ -3,11 +3,10 @@
 #include <algorithm>
 #include <chrono>
 
-#include <caf/send.hpp>
-
 #include "runtime/task_context.hpp"
 
 namespace cask::detail {
+long tune(const char* name, long fallback);
 namespace {
 
 inline void cpu_relax() noexcept {
@@ -21,36 +20,38 @@ inline void cpu_relax() noexcept {
 // How long an idle slot keeps polling before it sleeps on the condition variable.
 constexpr auto kSpin = std::chrono::microseconds(50);
 
-void hand_back(const JobPtr& job, Outcome outcome) {
-  caf::anon_send(job->owner, job_done_atom::value, job, std::move(outcome));
-}
-
 }  // namespace
 
-ExecutionPool::ExecutionPool(std::size_t slots, ClientState* client,
-                             std::function<void(int)> on_capacity)
-    : slots_(std::max<std::size_t>(1, slots)), client_(client),
-      on_capacity_(std::move(on_capacity)) {
+ExecutionPool::ExecutionPool(std::size_t slots, ClientState* client, PoolHooks hooks)
+    : slots_(std::max<std::size_t>(1, slots)), client_(client), hooks_(std::move(hooks)) {
   std::lock_guard lk(mu_);
   for (std::size_t i = 0; i < slots_; ++i) threads_.emplace_back([this] { slot_loop(); });
 }
 
 ExecutionPool::~ExecutionPool() { stop(); }
 
-void ExecutionPool::push(JobPtr job) {
+void ExecutionPool::hand_back(JobPtr job, Outcome outcome) {
+  job->outcome = std::move(outcome);
+  if (hooks_.on_done) hooks_.on_done(std::move(job));
+}
+
+void ExecutionPool::push(std::vector<JobPtr> jobs) {
   std::unique_lock lk(mu_);
   if (stopping_) {
     lk.unlock();
-    job->cancel();
-    hand_back(job, Outcome{Status::cancelled, nullptr, nullptr});
+    for (auto& job : jobs) {
+      job->cancel();
+      hand_back(std::move(job), Outcome{Status::cancelled, nullptr, nullptr});
+    }
     return;
   }
-  queue_.push(std::move(job));
-  queued_.fetch_add(1, std::memory_order_release);
-  if (active_.load(std::memory_order_relaxed) >= slots_) return;  // a slot will pick it up
-  if (idle_ > 0)
-    cv_.notify_one();
-  else if (running_.size() >= threads_.size())  // every thread is inside a (seceded) task
+  for (auto& job : jobs) queue_.push(std::move(job));
+  queued_.fetch_add(jobs.size(), std::memory_order_release);
+  if (active_.load(std::memory_order_relaxed) >= slots_) return;  // a slot will pick them up
+  if (idle_ > 0) {
+    // One wake-up per job: after deep nesting, thousands of threads may be idle here.
+    for (std::size_t i = 0, n = std::min({jobs.size(), idle_, slots_}); i < n; ++i) cv_.notify_one();
+  } else if (running_.size() >= threads_.size())  // every thread is inside a (seceded) task
     threads_.emplace_back([this] { slot_loop(); });
 }
 
@@ -71,10 +72,14 @@ void ExecutionPool::slot_loop() {
       active_.fetch_sub(1, std::memory_order_relaxed);
       continue;
     }
-    if (queue_.empty()) {
+    // Only the pool's own slots poll; threads added for seceded tasks sleep at once, or a
+    // deep recursion (thousands of blocked parents) would spin the machine to a halt.
+    if (queue_.empty() && spinning_ < slots_) {
+      ++spinning_;
       lk.unlock();
       spin_for_work();
       lk.lock();
+      --spinning_;
       // Re-check under the lock: a push() between the spin and here did not notify us.
       if (!queue_.empty() || stopping_) continue;
     }
@@ -85,10 +90,14 @@ void ExecutionPool::slot_loop() {
 }
 
 bool ExecutionPool::spin_for_work() const {
-  const auto deadline = std::chrono::steady_clock::now() + kSpin;
+  static const auto spin = std::chrono::microseconds(tune("CASK_POOL_SPIN", 50));
+  const auto deadline = std::chrono::steady_clock::now() + spin;
   for (unsigned i = 1;; ++i) {
     if (queued_.load(std::memory_order_acquire) != 0) return true;
-    if ((i & 63) == 0 && std::chrono::steady_clock::now() > deadline) return false;
+    if ((i & 63) == 0) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::yield();  // a woken thread with work must not wait for our spin
+    }
     cpu_relax();
   }
 }
@@ -112,6 +121,9 @@ void ExecutionPool::run(const JobPtr& job) {
     }
     if (job->stop.stop_requested()) out = Outcome{Status::cancelled, nullptr, nullptr};
   }
+  const bool will_retry = out.status == Status::error && job->retries_left > 0;
+  if (!will_retry && out.status != Status::cancelled)
+    if (auto core = job->submitter.lock()) core->complete(out.status, out.value, out.error);
   hand_back(job, std::move(out));
 }
 
@@ -126,12 +138,12 @@ void ExecutionPool::secede() {
         threads_.emplace_back([this] { slot_loop(); });
     }
   }
-  if (on_capacity_) on_capacity_(+1);
+  if (hooks_.on_capacity) hooks_.on_capacity(+1);
 }
 
 void ExecutionPool::rejoin() {
   active_.fetch_add(1, std::memory_order_relaxed);
-  if (on_capacity_) on_capacity_(-1);
+  if (hooks_.on_capacity) hooks_.on_capacity(-1);
 }
 
 void ExecutionPool::stop() {

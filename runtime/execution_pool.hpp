@@ -1,7 +1,7 @@
 // runtime/execution_pool.hpp: a worker's execution slots, the threads user code runs on.
 //
-// Jobs run highest priority first. A slot that finishes a job hands it back to the job's
-// future actor (one message). A task that blocks (result(), wait, ...) secedes: its slot
+// Jobs run highest priority first. A slot that ran a job completes the submitting handle
+// directly and hands the job back to the scheduler (one message). A task that blocks (result(), wait, ...) secedes: its slot
 // counts as free and, if work is queued, another thread takes it, so that nested
 // submission can never deadlock the pool; on rejoin it takes a slot again.
 //
@@ -24,16 +24,22 @@
 
 namespace cask::detail {
 
+/// How a pool talks back to its cluster.
+struct PoolHooks {
+  /// A job ran, or will not run (cancelled); its outcome is in job->outcome.
+  std::function<void(JobPtr)> on_done;
+  /// +1 when a slot is given back (secede), -1 when taken again (rejoin).
+  std::function<void(int)> on_capacity;
+};
+
 class ExecutionPool {
  public:
-  /// `on_capacity(+1/-1)` is told when a slot is given back (secede) or taken again
-  /// (rejoin), so the scheduler can send more or less work.
-  ExecutionPool(std::size_t slots, ClientState* client, std::function<void(int)> on_capacity);
+  ExecutionPool(std::size_t slots, ClientState* client, PoolHooks hooks);
   ~ExecutionPool();
   ExecutionPool(const ExecutionPool&) = delete;
   ExecutionPool& operator=(const ExecutionPool&) = delete;
 
-  void push(JobPtr job);
+  void push(std::vector<JobPtr> jobs);
 
   /// Cancels running jobs, hands queued jobs back unrun, and joins every thread. Running
   /// user code is waited for: C++ cannot stop a thread, only ask (this_task::stop_token).
@@ -49,17 +55,19 @@ class ExecutionPool {
  private:
   void slot_loop();
   void run(const JobPtr& job);
+  void hand_back(JobPtr job, Outcome outcome);
   bool spin_for_work() const;
 
   const std::size_t slots_;
   ClientState* const client_;
-  const std::function<void(int)> on_capacity_;
+  const PoolHooks hooks_;
 
   std::mutex mu_;
   std::condition_variable cv_;
   std::priority_queue<JobPtr, std::vector<JobPtr>, JobOrder> queue_;  // guarded by mu_
   std::vector<std::thread> threads_;                                   // guarded by mu_
   std::size_t idle_ = 0;                                               // guarded by mu_
+  std::size_t spinning_ = 0;  // threads polling for work; at most slots_    guarded by mu_
   bool stopping_ = false;                                              // guarded by mu_
   std::vector<Job*> running_;                                          // guarded by mu_
   std::atomic<std::size_t> queued_{0};  // mirrors queue_.size() for lock-free spinning

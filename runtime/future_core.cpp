@@ -1,10 +1,13 @@
 #include "cask/detail/future_core.hpp"
 
+#include <thread>
+
 #include "cask/errors.hpp"
 #include "runtime/client_state.hpp"
 #include "runtime/task_context.hpp"
 
 namespace cask::detail {
+long tune(const char* name, long fallback);
 
 FutureCore::FutureCore(std::shared_ptr<ClientState> client, std::string key, std::string name,
                        const std::type_info& type)
@@ -18,6 +21,15 @@ void FutureCore::wait() const {
   if (done_flag_.load(std::memory_order_acquire) != 0) return;
   TaskContext* task = current_task();
   if (!task || !task->job) {
+    // Poll briefly first: a small task is often back sooner than a futex wake-up.
+    static const auto spin = std::chrono::microseconds(tune("CASK_USER_SPIN", 30));
+    const auto until = std::chrono::steady_clock::now() + spin;
+    for (unsigned i = 1; done_flag_.load(std::memory_order_acquire) == 0; ++i) {
+      if ((i & 63) == 0) {
+        if (std::chrono::steady_clock::now() > until) break;
+        std::this_thread::yield();
+      }
+    }
     while (done_flag_.load(std::memory_order_acquire) == 0) done_flag_.wait(0, std::memory_order_acquire);
     return;
   }

@@ -1,0 +1,122 @@
+// runtime/spinning_sharing.hpp: the CAF scheduler policy cask runs its actors on.
+//
+// CAF 0.17's work-sharing policy puts an idle thread to sleep on a condition variable at
+// once, and on this kind of VM waking it costs 4-20 µs: more than the whole scheduling of
+// a small task, and paid on every hop of a submit -> result round trip. This policy is
+// work sharing (one central queue, FIFO) whose idle threads first poll the queue for a
+// short while, and which only notifies the condition variable when a thread sleeps.
+// (Work stealing polls too, but its steals are O(queue) when one actor fans out: see
+// CAF_NOTES.md trap 2.)
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include <caf/policy/unprofiled.hpp>
+#include <caf/resumable.hpp>
+#include <caf/scheduler/abstract_coordinator.hpp>
+
+namespace cask::detail {
+long tune(const char* name, long fallback);
+
+class SpinningSharing : public caf::policy::unprofiled {
+ public:
+  /// How long an idle CAF thread polls before it sleeps.
+  static constexpr auto spin_time = std::chrono::microseconds(50);
+
+  struct coordinator_data {
+    explicit coordinator_data(caf::scheduler::abstract_coordinator*) {}
+    std::mutex lock;
+    std::condition_variable cv;
+    std::deque<caf::resumable*> queue;  // guarded by lock
+    std::size_t sleepers = 0;           // guarded by lock
+    std::atomic<std::size_t> size{0};   // queue.size(), readable without the lock
+  };
+
+  struct worker_data {
+    explicit worker_data(caf::scheduler::abstract_coordinator*) {}
+  };
+
+  template <class Coordinator>
+  void enqueue(Coordinator* self, caf::resumable* job) {
+    auto& d = self->data();
+    bool wake;
+    {
+      std::lock_guard<std::mutex> g(d.lock);
+      d.queue.push_back(job);
+      d.size.fetch_add(1, std::memory_order_release);
+      wake = d.sleepers > 0;
+    }
+    if (wake) d.cv.notify_one();
+  }
+
+  template <class Coordinator>
+  void central_enqueue(Coordinator* self, caf::resumable* job) {
+    enqueue(self, job);
+  }
+  template <class Worker>
+  void external_enqueue(Worker* self, caf::resumable* job) {
+    enqueue(self->parent(), job);
+  }
+  template <class Worker>
+  void internal_enqueue(Worker* self, caf::resumable* job) {
+    enqueue(self->parent(), job);
+  }
+  template <class Worker>
+  void resume_job_later(Worker* self, caf::resumable* job) {
+    enqueue(self->parent(), job);
+  }
+
+  template <class Worker>
+  caf::resumable* dequeue(Worker* self) {
+    auto& d = self->parent()->data();
+    spin_until_work(d);
+    std::unique_lock<std::mutex> g(d.lock);
+    while (d.queue.empty()) {
+      ++d.sleepers;
+      d.cv.wait(g);
+      --d.sleepers;
+    }
+    caf::resumable* job = d.queue.front();
+    d.queue.pop_front();
+    d.size.fetch_sub(1, std::memory_order_relaxed);
+    return job;
+  }
+
+  template <class Worker, class UnaryFunction>
+  void foreach_resumable(Worker*, UnaryFunction) {}
+
+  template <class Coordinator, class UnaryFunction>
+  void foreach_central_resumable(Coordinator* self, UnaryFunction f) {
+    auto& d = self->data();
+    std::unique_lock<std::mutex> g(d.lock);
+    while (!d.queue.empty()) {
+      auto* job = d.queue.front();
+      d.queue.pop_front();
+      d.size.fetch_sub(1, std::memory_order_relaxed);
+      f(job);
+    }
+  }
+
+ private:
+  static void spin_until_work(coordinator_data& d) {
+    static const auto spin = std::chrono::microseconds(tune("CASK_CAF_SPIN", 50));
+    const auto deadline = std::chrono::steady_clock::now() + spin;
+    for (unsigned i = 1; d.size.load(std::memory_order_acquire) == 0; ++i) {
+      if ((i & 63) == 0) {
+        if (std::chrono::steady_clock::now() > deadline) return;
+        std::this_thread::yield();  // let a thread with real work have this core
+      }
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+    }
+  }
+};
+
+}  // namespace cask::detail
