@@ -112,6 +112,7 @@ struct Job {
   std::weak_ptr<FutureCore> submitter;
   std::size_t worker = SIZE_MAX;  // index of the worker it was assigned to
   Outcome outcome;                // written by the slot before job_done is sent
+  std::chrono::nanoseconds run_time{0};  // how long the slot ran it
 
   /// Cancels the job if it has not finished: it will not start, or is asked to stop.
   void cancel() {
@@ -150,7 +151,7 @@ using scheduler_actor = caf::typed_actor<
     caf::reacts_to<done_atom, std::string, Status>,      // future actor: final without a run
     caf::reacts_to<dispatch_atom>,                       // to itself: place ready jobs
     caf::reacts_to<release_atom, std::string, std::uintptr_t>,   // key, holder
-    caf::reacts_to<cancel_atom, std::string>,
+    caf::reacts_to<cancel_atom, std::string, std::weak_ptr<FutureCore>>,  // key, canceller
     caf::reacts_to<forget_atom, std::vector<std::string>>,
     caf::reacts_to<capacity_atom, std::size_t, int>,  // worker, +/- slots (secede/rejoin)
     caf::replies_to<stats_atom>::with<ClusterStats>,

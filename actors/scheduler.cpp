@@ -18,8 +18,11 @@ namespace cask::detail {
 namespace {
 
 // Jobs a worker may hold beyond its slots, so that a slot finishing a job finds the next
-// one already queued instead of waiting for a scheduler round trip.
+// one already queued instead of waiting for a scheduler round trip. Only for workers whose
+// recent tasks are short: a job queued behind a long task would wait for it while another
+// worker idles ("a task starts as soon as a worker is free").
 constexpr long kPrefetchPerSlot = 2;
+constexpr auto kShortTask = std::chrono::microseconds(500);
 
 struct Entry {
   future_actor actor;
@@ -36,9 +39,19 @@ struct Entry {
 struct Worker {
   worker_actor actor;
   std::size_t slots = 1;
-  long capacity = 0;  // jobs it may hold: slots * (1 + prefetch) + seceded slots
+  long capacity = 0;  // slots, plus slots given back by seceded tasks
   long in_flight = 0;
+  double mean_run_ns = -1;     // moving average of its tasks' run times; < 0: none yet
   std::vector<JobPtr> outbox;  // filled by dispatch, sent as one message
+
+  long limit() const {
+    const bool short_tasks = mean_run_ns >= 0 && mean_run_ns < std::chrono::nanoseconds(kShortTask).count();
+    return capacity + (short_tasks ? static_cast<long>(slots) * kPrefetchPerSlot : 0);
+  }
+  void observe(std::chrono::nanoseconds run) {
+    const double ns = static_cast<double>(run.count());
+    mean_run_ns = mean_run_ns < 0 ? ns : 0.8 * mean_run_ns + 0.2 * ns;
+  }
 };
 
 struct SchedulerState {
@@ -66,8 +79,7 @@ void dispatch(self_ptr self) {
   while (!st.ready.empty()) {
     Worker* best = nullptr;
     for (auto& w : st.workers)
-      if (w.in_flight < w.capacity &&
-          (!best || w.capacity - w.in_flight > best->capacity - best->in_flight))
+      if (w.in_flight < w.limit() && (!best || w.limit() - w.in_flight > best->limit() - best->in_flight))
         best = &w;
     if (!best) break;
     JobPtr job = st.ready.top();
@@ -129,10 +141,11 @@ void subscribe(self_ptr self, Entry& e, Listener l) {
   self->send(e.actor, subscribe_atom::value, std::move(l));
 }
 
+// A handle's release message always follows its submit, even when the handle is gone by
+// the time the submit is read, so every submission counts as a holder until released.
 void add_holder(self_ptr self, Entry& e, const std::weak_ptr<FutureCore>& handle, std::uintptr_t holder) {
-  if (handle.expired()) return;  // already dropped; its release message follows
   e.holders.push_back(holder);
-  subscribe(self, e, Listener{handle, nullptr, 0});
+  if (!handle.expired()) subscribe(self, e, Listener{handle, nullptr, 0});
 }
 
 /// The task reached finished or error: settle fire_and_forget, inputs and the table.
@@ -179,10 +192,8 @@ void submit(self_ptr self, Submission& s) {
   init.scheduler = self;
   init.seq = st.next_seq++;
   init.deadline = spec.deadline;
-  if (!s.handle.expired()) {
-    init.listeners.push_back(Listener{s.handle, nullptr, 0});
-    e.holders.push_back(s.holder);
-  }
+  init.listeners.push_back(Listener{s.handle, nullptr, 0});
+  e.holders.push_back(s.holder);
   if (input_keys.empty()) {
     auto job = std::make_shared<Job>();
     job->key = spec.key;
@@ -212,9 +223,7 @@ void submit(self_ptr self, Submission& s) {
     subscribe(self, input, Listener{{}, caf::actor_cast<caf::strong_actor_ptr>(e.actor), i});
   }
   e.deps = std::move(input_keys);
-  const bool nobody = e.holders.empty();
-  auto [it, inserted] = st.tasks.emplace(spec.key, std::move(e));
-  if (nobody) forget(self, it->first);  // its only handle is already gone
+  st.tasks.emplace(spec.key, std::move(e));
 }
 
 /// The entry for `key` if it still belongs to the actor that sent the current message.
@@ -230,8 +239,7 @@ Entry* entry_of_sender(self_ptr self, const std::string& key) {
 scheduler_actor spawn_scheduler(caf::actor_system& sys, std::vector<WorkerInfo> infos) {
   return sys.spawn([infos = std::move(infos)](self_ptr self) -> scheduler_actor::behavior_type {
     for (const auto& w : infos)
-      self->state.workers.push_back(
-          Worker{w.actor, w.slots, static_cast<long>(w.slots) * (1 + kPrefetchPerSlot), 0, {}});
+      self->state.workers.push_back(Worker{w.actor, w.slots, static_cast<long>(w.slots), 0, -1, {}});
     return {
         [self](submit_atom, SubmissionBatch& batch) {
           for (auto& s : *batch) submit(self, s);
@@ -243,7 +251,6 @@ scheduler_actor spawn_scheduler(caf::actor_system& sys, std::vector<WorkerInfo> 
             add_holder(self, it->second, handle, holder);
             return;
           }
-          if (handle.expired()) return;
           FutureInit init;
           init.key = key;
           init.scheduler = self;
@@ -266,7 +273,9 @@ scheduler_actor spawn_scheduler(caf::actor_system& sys, std::vector<WorkerInfo> 
         [self](job_done_atom, JobPtr& job) {
           auto& st = self->state;
           if (job->worker < st.workers.size()) {
-            --st.workers[job->worker].in_flight;
+            auto& w = st.workers[job->worker];
+            --w.in_flight;
+            if (job->outcome.status != Status::cancelled) w.observe(job->run_time);
             request_dispatch(self);
           }
           auto it = st.tasks.find(job->key);
@@ -315,9 +324,24 @@ scheduler_actor spawn_scheduler(caf::actor_system& sys, std::vector<WorkerInfo> 
           e.holders.erase(h);
           if (unwanted(e)) forget(self, key);
         },
-        [self](cancel_atom, std::string& key) {
+        [self](cancel_atom, std::string& key, std::weak_ptr<FutureCore>& canceller) {
+          // Answers the cancelling handle at once with the truth: cancelled, or the
+          // outcome the task already had (cancelling a finished task changes nothing).
+          auto core = canceller.lock();
           auto it = self->state.tasks.find(key);
-          if (it != self->state.tasks.end() && it->second.status == Status::pending) forget(self, key);
+          if (it == self->state.tasks.end()) {
+            if (core) core->complete(Status::cancelled, nullptr, std::make_exception_ptr(CancelledError(key)));
+            return;
+          }
+          auto& e = it->second;
+          if (e.status == Status::pending) {
+            if (core) core->complete(Status::cancelled, nullptr, std::make_exception_ptr(CancelledError(key)));
+            forget(self, key);
+          } else if (core && e.job) {
+            core->complete(e.job->outcome.status, e.job->outcome.value, e.job->outcome.error);
+          } else if (core) {
+            subscribe(self, e, Listener{canceller, nullptr, 0});
+          }
         },
         [self](forget_atom, std::vector<std::string>& keys) {
           auto& st = self->state;

@@ -119,7 +119,9 @@ void ClientState::release(const std::string& key, std::uintptr_t holder) {
   send(release_atom::value, key, holder);
 }
 
-void ClientState::cancel(const std::string& key) { send(cancel_atom::value, key); }
+bool ClientState::cancel(const std::string& key, std::weak_ptr<FutureCore> canceller) {
+  return send(cancel_atom::value, key, std::move(canceller));
+}
 
 void ClientState::fire_and_forget(std::vector<std::string> keys) {
   send(forget_atom::value, std::move(keys));

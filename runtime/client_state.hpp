@@ -45,7 +45,9 @@ class ClientState : public std::enable_shared_from_this<ClientState> {
   void scatter(const std::string& key, Value value, const CorePtr& handle);
   // The following drop their message silently once the client is closed.
   void release(const std::string& key, std::uintptr_t holder);
-  void cancel(const std::string& key);
+  /// Asks the scheduler to cancel `key`; it completes `canceller` with the result. False
+  /// when the client is closed.
+  bool cancel(const std::string& key, std::weak_ptr<FutureCore> canceller);
   void fire_and_forget(std::vector<std::string> keys);
 
   ClusterStats stats();

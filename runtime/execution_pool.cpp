@@ -112,6 +112,12 @@ void ExecutionPool::run(const JobPtr& job) {
   } else {
     TaskContext ctx{job.get(), this, client_};
     TaskScope scope(ctx);
+    const auto started = std::chrono::steady_clock::now();
+    struct Timer {
+      Job& job;
+      std::chrono::steady_clock::time_point started;
+      ~Timer() { job.run_time = std::chrono::steady_clock::now() - started; }
+    } timer{*job, started};
     try {
       out.value = job->fn(job->inputs);
       out.status = Status::finished;

@@ -85,10 +85,18 @@ bool FutureCore::complete(Status status, Value value, std::exception_ptr error) 
   return true;
 }
 
-void FutureCore::cancel() {
+void FutureCore::request_cancel() {
   if (done()) return;  // cancelling a finished future leaves its value alone
-  if (complete(Status::cancelled, nullptr, std::make_exception_ptr(CancelledError(key_))))
-    client_->cancel(key_);
+  if (!client_->cancel(key_, weak_from_this()))
+    complete(Status::cancelled, nullptr, std::make_exception_ptr(CancelledError(key_)));
+}
+
+void FutureCore::cancel() {
+  request_cancel();
+  // Synchronous, like Dask's: the scheduler answers this handle at once, with cancelled
+  // or with the outcome the task already had. A task cancelling itself does not wait.
+  if (auto* task = current_task(); task && task->job && task->job->key == key_) return;
+  wait();
 }
 
 void FutureCore::add_callback(std::function<void()> fn) {

@@ -23,8 +23,9 @@ std::string demangle(const char* mangled) {
   return s;
 }
 
-void erase_all(std::string& s, const std::string& what) {
-  for (auto pos = s.find(what); pos != std::string::npos; pos = s.find(what, pos)) s.erase(pos, what.size());
+void replace_all(std::string& s, const std::string& what, const std::string& with) {
+  for (auto pos = s.find(what); pos != std::string::npos; pos = s.find(what, pos + with.size()))
+    s.replace(pos, what.size(), with);
 }
 
 /// "ns::slow(int)" -> "slow"
@@ -56,9 +57,8 @@ std::string symbol_name(const void* address) {
 std::string type_name(const std::type_info& type) {
   std::string s = demangle(type.name());
   if (s.find("{lambda") != std::string::npos) return "lambda";
-  erase_all(s, "std::__cxx11::");
-  if (s.rfind("std::basic_string<char, std::char_traits<char>, std::allocator<char> >", 0) == 0)
-    return "std::string";
+  replace_all(s, "std::__cxx11::", "std::");
+  replace_all(s, "std::basic_string<char, std::char_traits<char>, std::allocator<char> >", "std::string");
   return s;
 }
 

@@ -145,7 +145,8 @@ class Client {
   /// Cancels every future in fs (see Future::cancel).
   template <class T>
   void cancel(const std::vector<Future<T>>& fs) const {
-    for (const auto& f : fs) f.cancel();
+    for (const auto& f : fs) f.core()->request_cancel();  // all requests first, then wait
+    for (const auto& f : fs) f.core()->cancel();
   }
 
   /// Counts from the scheduler and the workers, read in one round trip.

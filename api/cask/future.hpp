@@ -67,8 +67,10 @@ class [[nodiscard]] Future {
   /// Does not block.
   std::exception_ptr exception() const { return core_->exception(); }
 
-  /// Cancels the task: this and every other handle to it become cancelled at once;
-  /// queued work never starts, running work is asked to stop. No effect once finished.
+  /// Cancels the task: when cancel() returns this handle is cancelled, and every other
+  /// handle to it becomes cancelled too; queued work never starts, running work is asked
+  /// to stop (this_task::stop_token) and its result is dropped. Once the task has
+  /// finished or erred, nothing changes. Synchronous, like Dask's.
   void cancel() const { core_->cancel(); }
 
   /// Calls fn(*this) once the future finishes, errs or is cancelled, on the client's

@@ -69,8 +69,11 @@ class FutureCore : public std::enable_shared_from_this<FutureCore> {
 
   /// Publishes the final outcome. The first call wins; later calls return false.
   bool complete(Status status, Value value, std::exception_ptr error);
-  /// Marks this core cancelled at once and asks the cluster to cancel the task.
+  /// Cancels the task and returns once this core is final: cancelled, or finished/erred
+  /// when the task had already ended (cancelling a finished task changes nothing).
   void cancel();
+  /// The first half of cancel(): asks, does not wait.
+  void request_cancel();
 
   /// Runs fn once the core is done, on the client's callback thread (never a CAF thread).
   void add_callback(std::function<void()> fn);
