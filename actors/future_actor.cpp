@@ -77,7 +77,11 @@ std::size_t live_future_actors() noexcept { return g_live.load(std::memory_order
 
 future_actor spawn_future(caf::actor_system& sys, FutureInit init) {
   const bool eager = init.deadline.has_value();
-  auto body = [init = std::move(init)](self_ptr self) mutable -> future_actor::behavior_type {
+  // One pointer to move around instead of the whole struct: CAF copies and wraps the
+  // closure several times on the way to the actor.
+  auto args = std::make_shared<FutureInit>(std::move(init));
+  auto body = [args](self_ptr self) -> future_actor::behavior_type {
+    FutureInit& init = *args;
     auto& st = self->state;
     st.key = std::move(init.key);
     st.scheduler = std::move(init.scheduler);

@@ -3,7 +3,6 @@
 #include <dlfcn.h>
 
 #include <atomic>
-#include <cstdio>
 #include <cstdlib>
 #include <mutex>
 #include <random>
@@ -63,10 +62,14 @@ std::string type_name(const std::type_info& type) {
 }
 
 std::string make_key(const std::string& name, std::uint64_t token) {
-  char hex[33];
-  std::snprintf(hex, sizeof hex, "%016llx%016llx", static_cast<unsigned long long>(token),
-                static_cast<unsigned long long>(mix(token, 0xca5c)));
-  return name + "-" + hex;
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string key;
+  key.reserve(name.size() + 33);
+  key += name;
+  key += '-';
+  for (std::uint64_t part : {token, mix(token, 0xca5c)})
+    for (int shift = 60; shift >= 0; shift -= 4) key += digits[(part >> shift) & 0xf];
+  return key;
 }
 
 std::string fresh_key(const std::string& name) {
