@@ -75,12 +75,9 @@ std::weak_ptr<FutureCore> submitter_of(const FutureState& st) {
 
 std::size_t live_future_actors() noexcept { return g_live.load(std::memory_order_relaxed); }
 
-future_actor spawn_future(caf::actor_system& sys, FutureInit init) {
-  const bool eager = init.deadline.has_value();
-  // One pointer to move around instead of the whole struct: CAF copies and wraps the
-  // closure several times on the way to the actor.
-  auto args = std::make_shared<FutureInit>(std::move(init));
-  auto body = [args](self_ptr self) -> future_actor::behavior_type {
+namespace {
+future_actor::behavior_type future_main(self_ptr self, std::shared_ptr<FutureInit> args) {
+  {
     FutureInit& init = *args;
     auto& st = self->state;
     st.key = std::move(init.key);
@@ -99,7 +96,8 @@ future_actor spawn_future(caf::actor_system& sys, FutureInit init) {
       auto left = *st.deadline - std::chrono::steady_clock::now();
       self->delayed_send(self, std::max(left, decltype(left)::zero()), deadline_atom::value);
     }
-    return {
+  }
+  return {
         [self](subscribe_atom, Listener& l) {
           if (is_final(self->state.status))
             deliver(self, l);
@@ -150,13 +148,19 @@ future_actor spawn_future(caf::actor_system& sys, FutureInit init) {
           finish(self, Outcome{Status::cancelled, nullptr, nullptr});
           self->quit();
         },
-    };
   };
+}
+}  // namespace
+
+future_actor spawn_future(caf::actor_system& sys, FutureInit init) {
+  const bool eager = init.deadline.has_value();
+  // Passed by pointer: CAF moves and wraps spawn arguments several times.
+  auto args = std::make_shared<FutureInit>(std::move(init));
   // lazy_init: not scheduled until its first message. Most futures never get one: their
   // submitter is completed by the worker slot and nobody else subscribes. A future with
   // a deadline starts at once, to arm its deadline timer.
-  if (eager) return sys.spawn(std::move(body));
-  return sys.spawn<caf::lazy_init>(std::move(body));
+  if (eager) return sys.spawn(future_main, std::move(args));
+  return sys.spawn<caf::lazy_init>(future_main, std::move(args));
 }
 
 }  // namespace cask::detail

@@ -234,10 +234,7 @@ Entry* entry_of_sender(self_ptr self, const std::string& key) {
   return &it->second;
 }
 
-}  // namespace
-
-scheduler_actor spawn_scheduler(caf::actor_system& sys, std::vector<WorkerInfo> infos) {
-  return sys.spawn([infos = std::move(infos)](self_ptr self) -> scheduler_actor::behavior_type {
+scheduler_actor::behavior_type scheduler_main(self_ptr self, std::vector<WorkerInfo> infos) {
     for (const auto& w : infos)
       self->state.workers.push_back(Worker{w.actor, w.slots, static_cast<long>(w.slots), 0, -1, {}});
     return {
@@ -392,7 +389,12 @@ scheduler_actor spawn_scheduler(caf::actor_system& sys, std::vector<WorkerInfo> 
           return true;
         },
     };
-  });
+}
+
+}  // namespace
+
+scheduler_actor spawn_scheduler(caf::actor_system& sys, std::vector<WorkerInfo> workers) {
+  return sys.spawn(scheduler_main, std::move(workers));
 }
 
 }  // namespace cask::detail

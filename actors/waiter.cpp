@@ -65,20 +65,65 @@ std::uint32_t WaitLatch::wait() {
   return s;
 }
 
+namespace {
+
+using timer_actor = caf::typed_actor<caf::reacts_to<timeout_atom>, caf::reacts_to<shutdown_atom>>;
+
+timer_actor::behavior_type timer_main(timer_actor::pointer self, std::chrono::nanoseconds delay,
+                                      std::function<void()> fire, caf::actor supervisor) {
+  self->link_to(supervisor);
+  self->delayed_send(self, std::max(delay, std::chrono::nanoseconds::zero()), timeout_atom::value);
+  return {
+      [self, fire](timeout_atom) {
+        fire();
+        self->quit();
+      },
+      [self](shutdown_atom) { self->quit(); },
+  };
+}
+
+struct WaiterArgs {
+  std::vector<CorePtr> cores;
+  WaitMode mode;
+  std::optional<std::chrono::nanoseconds> timeout;
+  std::shared_ptr<WaitLatch> latch;
+  caf::actor supervisor;
+};
+
+using waiter_self = waiter_actor::stateful_pointer<WaiterState>;
+
+waiter_actor::behavior_type waiter_main(waiter_self self, std::shared_ptr<WaiterArgs> args) {
+  // Linked to the client's supervisor: when the client closes, the waiter dies with it
+  // and opens its latch on the way out, so no thread stays blocked.
+  self->link_to(args->supervisor);
+  self->attach_functor([latch = args->latch] { latch->open(WaitLatch::satisfied); });
+  auto& st = self->state;
+  st.cores = args->cores;  // a waiter holds references, like any handle, while it waits
+  st.mode = args->mode;
+  st.remaining = st.cores.size();
+  st.latch = args->latch;
+  if (args->timeout) self->delayed_send(self, *args->timeout, timeout_atom::value);
+  return {
+      [self](notify_atom, std::size_t index) {
+        auto& st = self->state;
+        --st.remaining;
+        if (satisfied(st, index)) {
+          st.latch->open(WaitLatch::satisfied);
+          self->quit();
+        }
+      },
+      [self](timeout_atom) {
+        self->state.latch->open(WaitLatch::timed_out);
+        self->quit();
+      },
+  };
+}
+
+}  // namespace
+
 std::function<void()> start_timer(caf::actor_system& sys, std::chrono::nanoseconds delay,
                                   std::function<void()> fire, const caf::actor& supervisor) {
-  using timer_actor = caf::typed_actor<caf::reacts_to<timeout_atom>, caf::reacts_to<shutdown_atom>>;
-  auto timer = sys.spawn([=](timer_actor::pointer self) -> timer_actor::behavior_type {
-    self->link_to(supervisor);
-    self->delayed_send(self, std::max(delay, std::chrono::nanoseconds::zero()), timeout_atom::value);
-    return {
-        [self, fire](timeout_atom) {
-          fire();
-          self->quit();
-        },
-        [self](shutdown_atom) { self->quit(); },
-    };
-  });
+  auto timer = sys.spawn(timer_main, delay, std::move(fire), supervisor);
   return [timer] { caf::anon_send(timer, shutdown_atom::value); };
 }
 
@@ -91,33 +136,8 @@ std::shared_ptr<WaitLatch> start_waiter(caf::actor_system& sys, std::vector<Core
     latch->open(WaitLatch::satisfied);
     return latch;
   }
-  using self_ptr = waiter_actor::stateful_pointer<WaiterState>;
-  auto waiter = sys.spawn([latch, mode, cores, timeout, supervisor](self_ptr self) -> waiter_actor::behavior_type {
-    // Linked to the client's supervisor: when the client closes, the waiter dies with it
-    // and opens its latch on the way out, so no thread stays blocked.
-    self->link_to(supervisor);
-    self->attach_functor([latch] { latch->open(WaitLatch::satisfied); });
-    auto& st = self->state;
-    st.cores = cores;  // a waiter holds references, like any handle, while it waits
-    st.mode = mode;
-    st.remaining = cores.size();
-    st.latch = latch;
-    if (timeout) self->delayed_send(self, *timeout, timeout_atom::value);
-    return {
-        [self](notify_atom, std::size_t index) {
-          auto& st = self->state;
-          --st.remaining;
-          if (satisfied(st, index)) {
-            st.latch->open(WaitLatch::satisfied);
-            self->quit();
-          }
-        },
-        [self](timeout_atom) {
-          self->state.latch->open(WaitLatch::timed_out);
-          self->quit();
-        },
-    };
-  });
+  auto args = std::make_shared<WaiterArgs>(WaiterArgs{cores, mode, timeout, latch, supervisor});
+  auto waiter = sys.spawn(waiter_main, std::move(args));
   auto sub = std::make_shared<MailboxSubscriber>(waiter);
   for (std::size_t i = 0; i < cores.size(); ++i) cores[i]->subscribe(sub, i);
   return latch;

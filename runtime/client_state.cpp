@@ -21,6 +21,15 @@
 namespace cask::detail {
 namespace {
 
+/// Does nothing but exist: waiters and timers link to it, and close() kills it.
+class Supervisor : public caf::event_based_actor {
+ public:
+  using caf::event_based_actor::event_based_actor;
+  caf::behavior make_behavior() override {
+    return {[](shutdown_atom) {}};
+  }
+};
+
 std::size_t hardware_threads() {
   const unsigned n = std::thread::hardware_concurrency();
   return n == 0 ? 1 : n;
@@ -65,9 +74,7 @@ ClientState::ClientState(const ClientOptions& opts) : config_(make_config()) {
   }
   scheduler_ = spawn_scheduler(*system_, std::move(infos));
   *scheduler_slot = scheduler_;
-  supervisor_ = system_->spawn([](caf::event_based_actor*) -> caf::behavior {
-    return {[](shutdown_atom) {}};  // does nothing; lives until close() kills it
-  });
+  supervisor_ = system_->spawn<Supervisor>();
   open_ = true;
 }
 

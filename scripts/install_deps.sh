@@ -3,7 +3,7 @@
 # Safe to run twice: apt only runs when a package is missing.
 set -euo pipefail
 packages=(
-  cmake g++ make
+  cmake g++ make pkg-config
   libcaf-dev            # CAF 0.17.6: the actor framework
   nlohmann-json3-dev    # values on the wire (cluster mode)
   doctest-dev           # the test suite
