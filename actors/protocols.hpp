@@ -112,6 +112,9 @@ struct Job {
   std::weak_ptr<FutureCore> submitter;
   std::size_t worker = SIZE_MAX;  // index of the worker it was assigned to
   Outcome outcome;                // written by the slot before job_done is sent
+  // Set (release) once `outcome` is final and about to reach the submitting handle: from
+  // then on a cancel must answer with the outcome, though job_done may still be on its way.
+  std::atomic<bool> published{false};
   std::chrono::nanoseconds run_time{0};  // how long the slot ran it
 
   /// Cancels the job if it has not finished: it will not start, or is asked to stop.

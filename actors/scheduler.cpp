@@ -331,7 +331,9 @@ scheduler_actor::behavior_type scheduler_main(self_ptr self, std::vector<WorkerI
             return;
           }
           auto& e = it->second;
-          if (e.status == Status::pending) {
+          const bool ended = e.status != Status::pending ||
+                             (e.job && e.job->published.load(std::memory_order_acquire));
+          if (!ended) {
             if (core) core->complete(Status::cancelled, nullptr, std::make_exception_ptr(CancelledError(key)));
             forget(self, key);
           } else if (core && e.job) {

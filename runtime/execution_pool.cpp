@@ -128,8 +128,15 @@ void ExecutionPool::run(const JobPtr& job) {
     if (job->stop.stop_requested()) out = Outcome{Status::cancelled, nullptr, nullptr};
   }
   const bool will_retry = out.status == Status::error && job->retries_left > 0;
-  if (!will_retry && out.status != Status::cancelled)
-    if (auto core = job->submitter.lock()) core->complete(out.status, out.value, out.error);
+  if (!will_retry && out.status != Status::cancelled) {
+    // Final: publish it (the outcome is not written again), then wake the submitter.
+    job->outcome = std::move(out);
+    job->published.store(true, std::memory_order_release);
+    const Outcome& o = job->outcome;
+    if (auto core = job->submitter.lock()) core->complete(o.status, o.value, o.error);
+    if (hooks_.on_done) hooks_.on_done(job);
+    return;
+  }
   hand_back(job, std::move(out));
 }
 
