@@ -7,7 +7,6 @@
 #include <caf/actor_system.hpp>
 #include <caf/send.hpp>
 #include <caf/spawn_options.hpp>
-#include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
 #include "cask/errors.hpp"
@@ -17,150 +16,144 @@ namespace {
 
 std::atomic<std::size_t> g_live{0};
 
-struct FutureState {
-  FutureState() { g_live.fetch_add(1, std::memory_order_relaxed); }
-  ~FutureState() { g_live.fetch_sub(1, std::memory_order_relaxed); }
-
-  std::string key;
-  scheduler_actor scheduler;
-  Status status = Status::pending;
-  Outcome outcome;
-  std::vector<Listener> listeners;
-  JobPtr job;  // the run, once there is one (for the deadline)
-  // Waiting for inputs: what the job will run once they are all in.
-  TaskFn fn;
-  std::vector<Value> inputs;
-  std::size_t missing = 0;
-  int priority = 0;
-  int retries = 0;
-  std::uint64_t seq = 0;
-  std::optional<std::chrono::steady_clock::time_point> deadline;
-};
-
-using self_ptr = future_actor::stateful_pointer<FutureState>;
-
-void deliver(self_ptr self, const Listener& l) {
-  const auto& st = self->state;
-  if (l.dependent) {
-    caf::anon_send(caf::actor_cast<future_actor>(l.dependent), dep_done_atom::value, l.slot,
-                   st.outcome);
-  } else if (auto core = l.core.lock()) {
-    core->complete(st.outcome.status, st.outcome.value, st.outcome.error);
+// Class-based, so that its construction consumes the FutureInit: a function-based actor
+// spawned lazily keeps its spawn closure (and a copy of everything in it) until it first
+// runs, which for most futures is never.
+class FutureActor : public future_actor::base {
+ public:
+  FutureActor(caf::actor_config& cfg, FutureInit& init)
+      : future_actor::base(cfg),
+        key_(std::move(init.key)),
+        scheduler_(std::move(init.scheduler)),
+        listeners_(std::move(init.listeners)),
+        job_(std::move(init.job)),
+        fn_(std::move(init.fn)),
+        inputs_(init.inputs),
+        missing_(init.inputs),
+        priority_(init.priority),
+        retries_(init.retries),
+        seq_(init.seq),
+        deadline_(init.deadline),
+        preset_(std::move(init.outcome)) {
+    g_live.fetch_add(1, std::memory_order_relaxed);
   }
-}
+  ~FutureActor() override { g_live.fetch_sub(1, std::memory_order_relaxed); }
 
-/// Publishes the final outcome to every subscriber, once.
-void finish(self_ptr self, Outcome out) {
-  auto& st = self->state;
-  if (is_final(st.status)) return;
-  if (out.status == Status::cancelled && !out.error)
-    out.error = std::make_exception_ptr(CancelledError(st.key));
-  st.status = out.status;
-  st.outcome = std::move(out);
-  st.fn = nullptr;
-  st.inputs.clear();
-  auto listeners = std::move(st.listeners);
-  st.listeners.clear();
-  for (const auto& l : listeners) deliver(self, l);
-}
+  behavior_type make_behavior() override {
+    if (preset_) finish(*std::exchange(preset_, std::nullopt));
+    if (deadline_ && !is_final(status_)) {
+      auto left = *deadline_ - std::chrono::steady_clock::now();
+      delayed_send(this, std::max(left, decltype(left)::zero()), deadline_atom::value);
+    }
+    return {
+        [this](subscribe_atom, Listener& l) {
+          if (is_final(status_))
+            deliver(l);
+          else
+            listeners_.push_back(std::move(l));
+        },
+        [this](done_atom, Outcome& out) { finish(std::move(out)); },
+        [this](dep_done_atom, std::size_t slot, Outcome& dep) { input_done(slot, dep); },
+        [this](cancel_atom) {
+          finish(Outcome{Status::cancelled, nullptr, nullptr});
+          quit();
+        },
+        [this](deadline_atom) { deadline_passed(); },
+        [this](shutdown_atom) {
+          finish(Outcome{Status::cancelled, nullptr, nullptr});
+          quit();
+        },
+    };
+  }
 
-/// The first listener is the handle that submitted the task (if it still lived then).
-std::weak_ptr<FutureCore> submitter_of(const FutureState& st) {
-  for (const auto& l : st.listeners)
-    if (!l.dependent) return l.core;
-  return {};
-}
+ private:
+  void deliver(const Listener& l) {
+    if (l.dependent) {
+      caf::anon_send(caf::actor_cast<future_actor>(l.dependent), dep_done_atom::value, l.slot, outcome_);
+    } else if (auto core = l.core.lock()) {
+      core->complete(outcome_.status, outcome_.value, outcome_.error);
+    }
+  }
+
+  /// Publishes the final outcome to every subscriber, once.
+  void finish(Outcome out) {
+    if (is_final(status_)) return;
+    if (out.status == Status::cancelled && !out.error)
+      out.error = std::make_exception_ptr(CancelledError(*key_));
+    status_ = out.status;
+    outcome_ = std::move(out);
+    fn_ = nullptr;
+    inputs_.clear();
+    auto listeners = std::exchange(listeners_, {});
+    for (const auto& l : listeners) deliver(l);
+  }
+
+  void input_done(std::size_t slot, Outcome& dep) {
+    if (is_final(status_)) return;
+    if (dep.status != Status::finished) {
+      // An input erred or was cancelled: this task fails the same way (Dask).
+      finish(dep);
+      send(scheduler_, done_atom::value, *key_, status_);
+      return;
+    }
+    inputs_[slot] = std::move(dep.value);
+    if (--missing_ > 0) return;
+    auto job = std::make_shared<Job>();
+    job->key = key_;
+    job->fn = std::move(fn_);
+    job->inputs = std::move(inputs_);
+    job->priority = priority_;
+    job->seq = seq_;
+    job->retries_left = retries_;
+    job->deadline = deadline_;
+    for (const auto& l : listeners_)  // the first handle is the submitter: the slot wakes it
+      if (!l.dependent) {
+        job->submitter = l.core;
+        break;
+      }
+    job_ = job;
+    send(scheduler_, ready_atom::value, std::move(job));
+  }
+
+  /// Work that has not started by its deadline never starts; started work runs on.
+  void deadline_passed() {
+    if (is_final(status_)) return;
+    if (job_) {
+      auto expected = JobPhase::queued;
+      if (!job_->phase.compare_exchange_strong(expected, JobPhase::cancelled)) return;
+    }
+    finish(Outcome{Status::cancelled, nullptr,
+                   std::make_exception_ptr(CancelledError(*key_ + " (deadline passed before it started)"))});
+    send(scheduler_, done_atom::value, *key_, Status::cancelled);
+  }
+
+  Key key_;
+  scheduler_actor scheduler_;
+  Status status_ = Status::pending;
+  Outcome outcome_;
+  std::vector<Listener> listeners_;
+  JobPtr job_;  // the run, once there is one (for the deadline)
+  // Waiting for inputs: what the job will run once they are all in.
+  TaskFn fn_;
+  std::vector<Value> inputs_;
+  std::size_t missing_ = 0;
+  int priority_ = 0;
+  int retries_ = 0;
+  std::uint64_t seq_ = 0;
+  std::optional<std::chrono::steady_clock::time_point> deadline_;
+  std::optional<Outcome> preset_;  // scatter: final from the start
+};
 
 }  // namespace
 
 std::size_t live_future_actors() noexcept { return g_live.load(std::memory_order_relaxed); }
 
-namespace {
-future_actor::behavior_type future_main(self_ptr self, std::shared_ptr<FutureInit> args) {
-  {
-    FutureInit& init = *args;
-    auto& st = self->state;
-    st.key = std::move(init.key);
-    st.scheduler = std::move(init.scheduler);
-    st.job = std::move(init.job);
-    st.fn = std::move(init.fn);
-    st.missing = init.inputs;
-    st.inputs.resize(init.inputs);
-    st.priority = init.priority;
-    st.retries = init.retries;
-    st.seq = init.seq;
-    st.deadline = init.deadline;
-    st.listeners = std::move(init.listeners);
-    if (init.outcome) finish(self, std::move(*init.outcome));
-    if (st.deadline && !is_final(st.status)) {
-      auto left = *st.deadline - std::chrono::steady_clock::now();
-      self->delayed_send(self, std::max(left, decltype(left)::zero()), deadline_atom::value);
-    }
-  }
-  return {
-        [self](subscribe_atom, Listener& l) {
-          if (is_final(self->state.status))
-            deliver(self, l);
-          else
-            self->state.listeners.push_back(std::move(l));
-        },
-        [self](done_atom, Outcome& out) { finish(self, std::move(out)); },
-        [self](dep_done_atom, std::size_t slot, Outcome& dep) {
-          auto& st = self->state;
-          if (is_final(st.status)) return;
-          if (dep.status != Status::finished) {
-            // An input erred or was cancelled: this task fails the same way (Dask).
-            finish(self, dep);
-            self->send(st.scheduler, done_atom::value, st.key, st.status);
-            return;
-          }
-          st.inputs[slot] = std::move(dep.value);
-          if (--st.missing > 0) return;
-          auto job = std::make_shared<Job>();
-          job->key = st.key;
-          job->fn = std::move(st.fn);
-          job->inputs = std::move(st.inputs);
-          job->priority = st.priority;
-          job->seq = st.seq;
-          job->retries_left = st.retries;
-          job->deadline = st.deadline;
-          job->submitter = submitter_of(st);
-          st.job = job;
-          self->send(st.scheduler, ready_atom::value, std::move(job));
-        },
-        [self](cancel_atom) {
-          finish(self, Outcome{Status::cancelled, nullptr, nullptr});
-          self->quit();
-        },
-        [self](deadline_atom) {
-          // Work that has not started by its deadline never starts; started work runs on.
-          auto& st = self->state;
-          if (is_final(st.status)) return;
-          if (st.job) {
-            auto expected = JobPhase::queued;
-            if (!st.job->phase.compare_exchange_strong(expected, JobPhase::cancelled)) return;
-          }
-          finish(self, Outcome{Status::cancelled, nullptr,
-                               std::make_exception_ptr(CancelledError(st.key + " (deadline passed before it started)"))});
-          self->send(st.scheduler, done_atom::value, st.key, Status::cancelled);
-        },
-        [self](shutdown_atom) {
-          finish(self, Outcome{Status::cancelled, nullptr, nullptr});
-          self->quit();
-        },
-  };
-}
-}  // namespace
-
 future_actor spawn_future(caf::actor_system& sys, FutureInit init) {
-  const bool eager = init.deadline.has_value();
-  // Passed by pointer: CAF moves and wraps spawn arguments several times.
-  auto args = std::make_shared<FutureInit>(std::move(init));
   // lazy_init: not scheduled until its first message. Most futures never get one: their
   // submitter is completed by the worker slot and nobody else subscribes. A future with
   // a deadline starts at once, to arm its deadline timer.
-  if (eager) return sys.spawn(future_main, std::move(args));
-  return sys.spawn<caf::lazy_init>(future_main, std::move(args));
+  if (init.deadline) return sys.spawn<FutureActor>(init);
+  return sys.spawn<FutureActor, caf::lazy_init>(init);
 }
 
 }  // namespace cask::detail

@@ -19,7 +19,7 @@
 namespace cask::detail {
 
 struct FutureInit {
-  std::string key;
+  Key key;
   scheduler_actor scheduler;
   JobPtr job;                      // runnable now (no inputs); the scheduler queued it
   TaskFn fn;                       // otherwise: what to run once `inputs` values are in

@@ -97,7 +97,7 @@ enum class JobPhase : int { queued, running, cancelled };
 /// One run of a task: what a worker slot executes. Created by the scheduler (no inputs)
 /// or by the future actor once its inputs are in; always handed back to the scheduler.
 struct Job {
-  std::string key;
+  Key key;
   TaskFn fn;
   std::vector<Value> inputs;
   std::stop_source stop;
@@ -134,7 +134,8 @@ struct JobOrder {
 
 /// A submitted task together with the handle that asked for it.
 struct Submission {
-  TaskSpec spec;
+  TaskSpec spec;  // spec.key is not used: `key` is the handle's shared copy
+  Key key;
   std::weak_ptr<FutureCore> handle;
   std::uintptr_t holder = 0;  // identity of the handle, for release()
 };
@@ -148,12 +149,12 @@ using worker_actor = caf::typed_actor<
 /// The scheduler: task table, dependency bookkeeping, ready queue, placement.
 using scheduler_actor = caf::typed_actor<
     caf::reacts_to<submit_atom, SubmissionBatch>,
-    caf::reacts_to<scatter_atom, std::string, Outcome, std::weak_ptr<FutureCore>, std::uintptr_t>,
+    caf::reacts_to<scatter_atom, Key, Outcome, std::weak_ptr<FutureCore>, std::uintptr_t>,
     caf::reacts_to<ready_atom, JobPtr>,                  // future actor: inputs are in
     caf::reacts_to<job_done_atom, JobPtr>,               // worker slot: job ran (or not)
     caf::reacts_to<done_atom, std::string, Status>,      // future actor: final without a run
     caf::reacts_to<dispatch_atom>,                       // to itself: place ready jobs
-    caf::reacts_to<release_atom, std::string, std::uintptr_t>,   // key, holder
+    caf::reacts_to<release_atom, Key, std::uintptr_t>,           // key, holder
     caf::reacts_to<cancel_atom, std::string, std::weak_ptr<FutureCore>>,  // key, canceller
     caf::reacts_to<forget_atom, std::vector<std::string>>,
     caf::reacts_to<capacity_atom, std::size_t, int>,  // worker, +/- slots (secede/rejoin)
@@ -164,6 +165,7 @@ using scheduler_actor = caf::typed_actor<
 }  // namespace cask::detail
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cask::detail::Outcome)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cask::detail::Key)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cask::detail::JobPtr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<cask::detail::JobPtr>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cask::detail::Listener)

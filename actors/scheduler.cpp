@@ -25,6 +25,7 @@ constexpr long kPrefetchPerSlot = 2;
 constexpr auto kShortTask = std::chrono::microseconds(500);
 
 struct Entry {
+  Key key;  // the table is keyed by a view of this string
   future_actor actor;
   JobPtr job;                           // the current run; keeps the outcome once final
   Status status = Status::pending;      // pending, finished or error (cancelled: forgotten)
@@ -33,7 +34,7 @@ struct Entry {
   bool fire_and_forget = false;         // wanted until final, whoever holds it
   bool actor_listens = false;           // the actor has subscribers: send it the outcome
   bool actor_informed = false;          // the actor has the outcome
-  std::vector<std::string> deps;        // keys this one counts as a dependent of
+  std::vector<Key> deps;                // keys this one counts as a dependent of
 };
 
 struct Worker {
@@ -55,7 +56,7 @@ struct Worker {
 };
 
 struct SchedulerState {
-  std::unordered_map<std::string, Entry> tasks;
+  std::unordered_map<std::string_view, Entry> tasks;
   std::priority_queue<JobPtr, std::vector<JobPtr>, JobOrder> ready;
   std::vector<Worker> workers;
   std::uint64_t next_seq = 0;
@@ -102,10 +103,10 @@ void answer_drain_waiters(self_ptr self) {
 
 bool unwanted(const Entry& e) { return e.holders.empty() && e.dependents == 0 && !e.fire_and_forget; }
 
-void forget(self_ptr self, const std::string& key);
+void forget(self_ptr self, std::string_view key);
 
 /// Drops one dependent-reference of `key`; forgets it when nobody wants it any more.
-void drop_dependent(self_ptr self, const std::string& key) {
+void drop_dependent(self_ptr self, std::string_view key) {
   auto it = self->state.tasks.find(key);
   if (it == self->state.tasks.end()) return;
   auto& e = it->second;
@@ -116,8 +117,8 @@ void drop_dependent(self_ptr self, const std::string& key) {
 /// Removes `key` from the table. Unfinished work is cancelled (its actor tells its
 /// subscribers); a finished task's actor is left to CAF, which collects it as
 /// unreachable once no handle points to it. Dependent-references on its inputs drop.
-void forget(self_ptr self, const std::string& key) {
-  auto it = self->state.tasks.find(key);
+void forget(self_ptr self, std::string_view key) {
+  auto it = self->state.tasks.find(key);  // `key` may view the entry's own key: not used below
   if (it == self->state.tasks.end()) return;
   Entry e = std::move(it->second);
   self->state.tasks.erase(it);
@@ -126,7 +127,7 @@ void forget(self_ptr self, const std::string& key) {
     if (e.job) e.job->cancel();
     self->send(e.actor, cancel_atom::value);
   }
-  for (const auto& d : e.deps) drop_dependent(self, d);
+  for (const auto& d : e.deps) drop_dependent(self, *d);
   answer_drain_waiters(self);
 }
 
@@ -149,7 +150,7 @@ void add_holder(self_ptr self, Entry& e, const std::weak_ptr<FutureCore>& handle
 }
 
 /// The task reached finished or error: settle fire_and_forget, inputs and the table.
-void settle(self_ptr self, const std::string& key, Entry& e, Status status) {
+void settle(self_ptr self, std::string_view key, Entry& e, Status status) {
   e.status = status;
   if (e.fire_and_forget) {
     e.fire_and_forget = false;
@@ -158,25 +159,25 @@ void settle(self_ptr self, const std::string& key, Entry& e, Status status) {
   auto deps = std::move(e.deps);
   e.deps.clear();
   if (unwanted(e)) forget(self, key);
-  for (const auto& d : deps) drop_dependent(self, d);
+  for (const auto& d : deps) drop_dependent(self, *d);
   answer_drain_waiters(self);
 }
 
 void submit(self_ptr self, Submission& s) {
   auto& st = self->state;
   auto& spec = s.spec;
-  if (auto it = st.tasks.find(spec.key); it != st.tasks.end()) {
+  if (auto it = st.tasks.find(*s.key); it != st.tasks.end()) {
     add_holder(self, it->second, s.handle, s.holder);  // same key: share the computation
     return;
   }
   if (spec.deadline && *spec.deadline <= std::chrono::steady_clock::now()) {
     if (auto core = s.handle.lock())
       core->complete(Status::cancelled, nullptr,
-                     std::make_exception_ptr(CancelledError(spec.key + " (deadline already passed)")));
+                     std::make_exception_ptr(CancelledError(*s.key + " (deadline already passed)")));
     return;
   }
   // Inputs: each must still be in the table (a cancelled one makes this task cancelled).
-  std::vector<std::string> input_keys;
+  std::vector<Key> input_keys;
   input_keys.reserve(spec.deps.size());
   for (const auto& dep : spec.deps) {
     if (!st.tasks.count(dep->key())) {
@@ -184,11 +185,11 @@ void submit(self_ptr self, Submission& s) {
         core->complete(Status::cancelled, nullptr, std::make_exception_ptr(CancelledError(dep->key())));
       return;
     }
-    input_keys.push_back(dep->key());
+    input_keys.push_back(dep->shared_key());
   }
   Entry e;
   FutureInit init;
-  init.key = spec.key;
+  init.key = s.key;
   init.scheduler = self;
   init.seq = st.next_seq++;
   init.deadline = spec.deadline;
@@ -196,7 +197,7 @@ void submit(self_ptr self, Submission& s) {
   e.holders.push_back(s.holder);
   if (input_keys.empty()) {
     auto job = std::make_shared<Job>();
-    job->key = spec.key;
+    job->key = s.key;
     job->fn = std::move(spec.fn);
     job->priority = spec.priority;
     job->seq = init.seq;
@@ -217,17 +218,19 @@ void submit(self_ptr self, Submission& s) {
     request_dispatch(self);
   }
   for (std::size_t i = 0; i < input_keys.size(); ++i) {
-    auto& input = st.tasks.at(input_keys[i]);
+    auto& input = st.tasks.at(*input_keys[i]);
     ++input.dependents;
     // Sent by the scheduler, so it reaches the input before any later cancel.
     subscribe(self, input, Listener{{}, caf::actor_cast<caf::strong_actor_ptr>(e.actor), i});
   }
   e.deps = std::move(input_keys);
-  st.tasks.emplace(spec.key, std::move(e));
+  e.key = s.key;
+  const std::string_view view = *e.key;
+  st.tasks.emplace(view, std::move(e));
 }
 
 /// The entry for `key` if it still belongs to the actor that sent the current message.
-Entry* entry_of_sender(self_ptr self, const std::string& key) {
+Entry* entry_of_sender(self_ptr self, std::string_view key) {
   auto it = self->state.tasks.find(key);
   if (it == self->state.tasks.end()) return nullptr;
   if (caf::actor_cast<caf::strong_actor_ptr>(it->second.actor) != self->current_sender()) return nullptr;
@@ -241,10 +244,10 @@ scheduler_actor::behavior_type scheduler_main(self_ptr self, std::vector<WorkerI
         [self](submit_atom, SubmissionBatch& batch) {
           for (auto& s : *batch) submit(self, s);
         },
-        [self](scatter_atom, std::string& key, Outcome& value, std::weak_ptr<FutureCore>& handle,
+        [self](scatter_atom, Key& key, Outcome& value, std::weak_ptr<FutureCore>& handle,
                std::uintptr_t holder) {
           auto& st = self->state;
-          if (auto it = st.tasks.find(key); it != st.tasks.end()) {
+          if (auto it = st.tasks.find(*key); it != st.tasks.end()) {
             add_holder(self, it->second, handle, holder);
             return;
           }
@@ -258,10 +261,12 @@ scheduler_actor::behavior_type scheduler_main(self_ptr self, std::vector<WorkerI
           e.actor_informed = true;
           e.holders.push_back(holder);
           e.actor = spawn_future(self->system(), std::move(init));
-          st.tasks.emplace(std::move(key), std::move(e));
+          e.key = std::move(key);
+          const std::string_view view = *e.key;
+          st.tasks.emplace(view, std::move(e));
         },
         [self](ready_atom, JobPtr& job) {
-          auto* e = entry_of_sender(self, job->key);
+          auto* e = entry_of_sender(self, *job->key);
           if (!e) return;
           e->job = job;
           self->state.ready.push(std::move(job));
@@ -275,7 +280,7 @@ scheduler_actor::behavior_type scheduler_main(self_ptr self, std::vector<WorkerI
             if (job->outcome.status != Status::cancelled) w.observe(job->run_time);
             request_dispatch(self);
           }
-          auto it = st.tasks.find(job->key);
+          auto it = st.tasks.find(*job->key);
           if (it == st.tasks.end() || it->second.job != job) return;  // forgotten meanwhile
           auto& e = it->second;
           const Outcome& out = job->outcome;
@@ -312,14 +317,14 @@ scheduler_actor::behavior_type scheduler_main(self_ptr self, std::vector<WorkerI
           self->state.dispatch_pending = false;
           dispatch(self);
         },
-        [self](release_atom, std::string& key, std::uintptr_t holder) {
-          auto it = self->state.tasks.find(key);
+        [self](release_atom, Key& key, std::uintptr_t holder) {
+          auto it = self->state.tasks.find(*key);
           if (it == self->state.tasks.end()) return;
           auto& e = it->second;
           auto h = std::find(e.holders.begin(), e.holders.end(), holder);
           if (h == e.holders.end()) return;  // a handle of an earlier, forgotten task
           e.holders.erase(h);
-          if (unwanted(e)) forget(self, key);
+          if (unwanted(e)) forget(self, *key);
         },
         [self](cancel_atom, std::string& key, std::weak_ptr<FutureCore>& canceller) {
           // Answers the cancelling handle at once with the truth: cancelled, or the

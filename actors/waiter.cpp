@@ -61,7 +61,7 @@ std::uint32_t WaitLatch::wait() {
     SlotHandoff handoff;
     while ((s = state_.load(std::memory_order_acquire)) == closed) state_.wait(closed);
   }
-  if (s == stopped) throw CancelledError(task->job->key);
+  if (s == stopped) throw CancelledError(*task->job->key);
   return s;
 }
 

@@ -36,7 +36,7 @@ detail::CorePtr Client::submit_one(detail::TaskSpec spec) {
   inherit_deadline(spec);
   auto core = std::make_shared<detail::FutureCore>(state_, spec.key, spec.name, *spec.type);
   auto batch = std::make_shared<std::vector<detail::Submission>>();
-  batch->push_back(detail::Submission{std::move(spec), core, holder_of(core)});
+  batch->push_back(detail::Submission{std::move(spec), core->shared_key(), core, holder_of(core)});
   state_->submit(std::move(batch));
   return core;
 }
@@ -52,7 +52,7 @@ std::vector<detail::CorePtr> Client::submit_many(std::vector<detail::TaskSpec> s
       auto& spec = specs[i];
       inherit_deadline(spec);
       auto core = std::make_shared<detail::FutureCore>(state_, spec.key, spec.name, *spec.type);
-      batch->push_back(detail::Submission{std::move(spec), core, holder_of(core)});
+      batch->push_back(detail::Submission{std::move(spec), core->shared_key(), core, holder_of(core)});
       cores.push_back(std::move(core));
     }
     state_->submit(std::move(batch));
@@ -63,7 +63,7 @@ std::vector<detail::CorePtr> Client::submit_many(std::vector<detail::TaskSpec> s
 detail::CorePtr Client::scatter_value(std::string key, const std::type_info& type, detail::Value v) {
   auto core = std::make_shared<detail::FutureCore>(state_, key, detail::type_name(type), type);
   core->complete(Status::finished, v, nullptr);  // it is local data: done at once
-  state_->scatter(key, std::move(v), core);
+  state_->scatter(core, std::move(v));
   return core;
 }
 

@@ -6,8 +6,6 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/actor_system_config.hpp>
-#include <caf/scheduler/coordinator.hpp>
-#include <caf/scheduler/worker.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
@@ -16,7 +14,7 @@
 #include "actors/worker.hpp"
 #include "cask/errors.hpp"
 #include "runtime/execution_pool.hpp"
-#include "runtime/spinning_sharing.hpp"
+#include "runtime/coordinator.hpp"
 
 namespace cask::detail {
 namespace {
@@ -44,7 +42,7 @@ std::unique_ptr<caf::actor_system_config> make_config() {
   // CAF threads than cores: CAF's default is max(4, cores) (CAF_NOTES.md, traps 2-4).
   cfg->set("scheduler.max-threads", getenv("CASK_CAF_THREADS") ? atoi(getenv("CASK_CAF_THREADS")) : std::min<std::size_t>(2, hardware_threads()));
   cfg->module_factories.push_back([](caf::actor_system& sys) -> caf::actor_system::module* {
-    return new caf::scheduler::coordinator<SpinningSharing>(sys);
+    return new Coordinator(sys);
   });
   return cfg;
 }
@@ -116,13 +114,13 @@ void ClientState::submit(SubmissionBatch batch) {
     throw CommError("cask::CommError: the client is closed");
 }
 
-void ClientState::scatter(const std::string& key, Value value, const CorePtr& handle) {
-  if (!send(scatter_atom::value, key, Outcome{Status::finished, std::move(value), nullptr},
+void ClientState::scatter(const CorePtr& handle, Value value) {
+  if (!send(scatter_atom::value, handle->shared_key(), Outcome{Status::finished, std::move(value), nullptr},
             std::weak_ptr<FutureCore>(handle), reinterpret_cast<std::uintptr_t>(handle.get())))
     throw CommError("cask::CommError: the client is closed");
 }
 
-void ClientState::release(const std::string& key, std::uintptr_t holder) {
+void ClientState::release(const Key& key, std::uintptr_t holder) {
   send(release_atom::value, key, holder);
 }
 

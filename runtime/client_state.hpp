@@ -42,9 +42,9 @@ class ClientState : public std::enable_shared_from_this<ClientState> {
 
   /// Throws CommError when the client is closed.
   void submit(SubmissionBatch batch);
-  void scatter(const std::string& key, Value value, const CorePtr& handle);
+  void scatter(const CorePtr& handle, Value value);
   // The following drop their message silently once the client is closed.
-  void release(const std::string& key, std::uintptr_t holder);
+  void release(const Key& key, std::uintptr_t holder);
   /// Asks the scheduler to cancel `key`; it completes `canceller` with the result. False
   /// when the client is closed.
   bool cancel(const std::string& key, std::weak_ptr<FutureCore> canceller);

@@ -66,7 +66,7 @@ void block(CompletionStream::Shared& s, std::unique_lock<std::mutex>& lk, Ready 
     lk.lock();
     s.cv.wait(lk, [&] { return ready() || s.stopped; });
   }
-  if (s.stopped && !ready()) throw CancelledError(task ? task->job->key : "as_completed");
+  if (s.stopped && !ready()) throw CancelledError(task ? *task->job->key : "as_completed");
 }
 
 }  // namespace

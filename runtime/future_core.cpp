@@ -11,7 +11,7 @@ long tune(const char* name, long fallback);
 
 FutureCore::FutureCore(std::shared_ptr<ClientState> client, std::string key, std::string name,
                        const std::type_info& type)
-    : client_(std::move(client)), key_(std::move(key)), name_(std::move(name)), type_(&type) {}
+    : client_(std::move(client)), key_(std::make_shared<const std::string>(std::move(key))), name_(std::move(name)), type_(&type) {}
 
 FutureCore::~FutureCore() {
   if (client_) client_->release(key_, reinterpret_cast<std::uintptr_t>(this));
@@ -35,8 +35,8 @@ void FutureCore::wait() const {
   }
   // Inside a task: refuse to wait for itself, give the slot back while blocked, and stop
   // waiting (CancelledError) when the task is cancelled.
-  if (task->job->key == key_)
-    throw Error("cask::Error: task " + key_ + " waits for its own result, which would never come");
+  if (*task->job->key == *key_)
+    throw Error("cask::Error: task " + *key_ + " waits for its own result, which would never come");
   auto latch = std::make_shared<WaitLatch>();
   const_cast<FutureCore*>(this)->subscribe(std::make_shared<LatchSubscriber>(latch), 0);
   latch->wait();
@@ -46,8 +46,8 @@ bool FutureCore::wait_for(std::chrono::nanoseconds timeout) const {
   if (done()) return true;
   if (timeout <= std::chrono::nanoseconds::zero()) return false;
   auto self = std::const_pointer_cast<FutureCore>(shared_from_this());
-  if (auto* task = current_task(); task && task->job && task->job->key == key_)
-    throw Error("cask::Error: task " + key_ + " waits for its own result, which would never come");
+  if (auto* task = current_task(); task && task->job && *task->job->key == *key_)
+    throw Error("cask::Error: task " + *key_ + " waits for its own result, which would never come");
   auto latch = client_->wait({self}, WaitMode::all, timeout);
   if (!latch) return done();  // client closed: nothing will change any more
   return latch->wait() == WaitLatch::satisfied;
@@ -63,7 +63,7 @@ void FutureCore::get() const {
   wait();
   if (status() == Status::finished) return;
   if (error_) std::rethrow_exception(error_);
-  throw CancelledError(key_);
+  throw CancelledError(*key_);
 }
 
 bool FutureCore::complete(Status status, Value value, std::exception_ptr error) {
@@ -87,15 +87,15 @@ bool FutureCore::complete(Status status, Value value, std::exception_ptr error) 
 
 void FutureCore::request_cancel() {
   if (done()) return;  // cancelling a finished future leaves its value alone
-  if (!client_->cancel(key_, weak_from_this()))
-    complete(Status::cancelled, nullptr, std::make_exception_ptr(CancelledError(key_)));
+  if (!client_->cancel(*key_, weak_from_this()))
+    complete(Status::cancelled, nullptr, std::make_exception_ptr(CancelledError(*key_)));
 }
 
 void FutureCore::cancel() {
   request_cancel();
   // Synchronous, like Dask's: the scheduler answers this handle at once, with cancelled
   // or with the outcome the task already had. A task cancelling itself does not wait.
-  if (auto* task = current_task(); task && task->job && task->job->key == key_) return;
+  if (auto* task = current_task(); task && task->job && *task->job->key == *key_) return;
   wait();
 }
 

@@ -34,7 +34,7 @@ std::optional<std::chrono::steady_clock::time_point> deadline() noexcept {
 
 const char* key() noexcept {
   auto* t = detail::current_task();
-  return t && t->job ? t->job->key.c_str() : "";
+  return t && t->job ? t->job->key->c_str() : "";
 }
 
 }  // namespace cask::this_task

@@ -27,6 +27,10 @@ namespace cask::detail {
 /// A value produced by a task, type-erased. Immutable once published; shared, never copied.
 using Value = std::shared_ptr<const void>;
 
+/// A task key, allocated once and shared by the handle, the job, the scheduler's table and
+/// the future actor (a pending future would otherwise carry four copies of it).
+using Key = std::shared_ptr<const std::string>;
+
 class ClientState;  // runtime/client_state.hpp
 
 /// Something that wants to hear when a core reaches a final status (a waiter actor).
@@ -45,7 +49,8 @@ class FutureCore : public std::enable_shared_from_this<FutureCore> {
   FutureCore(const FutureCore&) = delete;
   FutureCore& operator=(const FutureCore&) = delete;
 
-  const std::string& key() const noexcept { return key_; }
+  const std::string& key() const noexcept { return *key_; }
+  const Key& shared_key() const noexcept { return key_; }
   /// The function's name, for display ("slow").
   const std::string& name() const noexcept { return name_; }
   const std::type_info& type() const noexcept { return *type_; }
@@ -87,7 +92,7 @@ class FutureCore : public std::enable_shared_from_this<FutureCore> {
   };
 
   const std::shared_ptr<ClientState> client_;
-  const std::string key_;
+  const Key key_;
   const std::string name_;
   const std::type_info* type_;
 
