@@ -124,11 +124,20 @@ struct Job {
   }
 };
 
-/// Orders jobs: higher priority first, then lower sequence number first.
+/// A queued job with its ordering keys copied out, so that heap operations compare
+/// plain values instead of chasing a pointer per comparison.
+struct QueuedJob {
+  int priority;
+  std::uint64_t seq;
+  JobPtr job;
+  explicit QueuedJob(JobPtr j) : priority(j->priority), seq(j->seq), job(std::move(j)) {}
+};
+
+/// Higher priority first, then submission order.
 struct JobOrder {
-  bool operator()(const JobPtr& a, const JobPtr& b) const {
-    if (a->priority != b->priority) return a->priority < b->priority;
-    return a->seq > b->seq;
+  bool operator()(const QueuedJob& a, const QueuedJob& b) const {
+    if (a.priority != b.priority) return a.priority < b.priority;
+    return a.seq > b.seq;
   }
 };
 

@@ -57,7 +57,7 @@ struct Worker {
 
 struct SchedulerState {
   std::unordered_map<std::string_view, Entry> tasks;
-  std::priority_queue<JobPtr, std::vector<JobPtr>, JobOrder> ready;
+  std::priority_queue<QueuedJob, std::vector<QueuedJob>, JobOrder> ready;
   std::vector<Worker> workers;
   std::uint64_t next_seq = 0;
   std::size_t fire_and_forget_pending = 0;
@@ -66,6 +66,7 @@ struct SchedulerState {
 };
 
 using self_ptr = scheduler_actor::stateful_pointer<SchedulerState>;
+using TaskIt = std::unordered_map<std::string_view, Entry>::iterator;
 
 /// Placement runs once per burst of messages: a dispatch message to itself queues behind
 /// what is already in the mailbox, so many completions are answered by one execute each.
@@ -83,7 +84,7 @@ void dispatch(self_ptr self) {
       if (w.in_flight < w.limit() && (!best || w.limit() - w.in_flight > best->limit() - best->in_flight))
         best = &w;
     if (!best) break;
-    JobPtr job = st.ready.top();
+    JobPtr job = st.ready.top().job;
     st.ready.pop();
     if (job->phase.load(std::memory_order_acquire) == JobPhase::cancelled) continue;
     job->worker = static_cast<std::size_t>(best - st.workers.data());
@@ -103,7 +104,7 @@ void answer_drain_waiters(self_ptr self) {
 
 bool unwanted(const Entry& e) { return e.holders.empty() && e.dependents == 0 && !e.fire_and_forget; }
 
-void forget(self_ptr self, std::string_view key);
+void forget(self_ptr self, TaskIt it);
 
 /// Drops one dependent-reference of `key`; forgets it when nobody wants it any more.
 void drop_dependent(self_ptr self, std::string_view key) {
@@ -111,15 +112,13 @@ void drop_dependent(self_ptr self, std::string_view key) {
   if (it == self->state.tasks.end()) return;
   auto& e = it->second;
   if (e.dependents > 0) --e.dependents;
-  if (unwanted(e)) forget(self, key);
+  if (unwanted(e)) forget(self, it);
 }
 
 /// Removes `key` from the table. Unfinished work is cancelled (its actor tells its
 /// subscribers); a finished task's actor is left to CAF, which collects it as
 /// unreachable once no handle points to it. Dependent-references on its inputs drop.
-void forget(self_ptr self, std::string_view key) {
-  auto it = self->state.tasks.find(key);  // `key` may view the entry's own key: not used below
-  if (it == self->state.tasks.end()) return;
+void forget(self_ptr self, TaskIt it) {
   Entry e = std::move(it->second);
   self->state.tasks.erase(it);
   if (e.status == Status::pending) {
@@ -150,7 +149,8 @@ void add_holder(self_ptr self, Entry& e, const std::weak_ptr<FutureCore>& handle
 }
 
 /// The task reached finished or error: settle fire_and_forget, inputs and the table.
-void settle(self_ptr self, std::string_view key, Entry& e, Status status) {
+void settle(self_ptr self, TaskIt it, Status status) {
+  Entry& e = it->second;
   e.status = status;
   if (e.fire_and_forget) {
     e.fire_and_forget = false;
@@ -158,7 +158,7 @@ void settle(self_ptr self, std::string_view key, Entry& e, Status status) {
   }
   auto deps = std::move(e.deps);
   e.deps.clear();
-  if (unwanted(e)) forget(self, key);
+  if (unwanted(e)) forget(self, it);
   for (const auto& d : deps) drop_dependent(self, *d);
   answer_drain_waiters(self);
 }
@@ -166,28 +166,27 @@ void settle(self_ptr self, std::string_view key, Entry& e, Status status) {
 void submit(self_ptr self, Submission& s) {
   auto& st = self->state;
   auto& spec = s.spec;
-  if (auto it = st.tasks.find(*s.key); it != st.tasks.end()) {
-    add_holder(self, it->second, s.handle, s.holder);  // same key: share the computation
+  auto [slot, fresh] = st.tasks.try_emplace(std::string_view(*s.key));
+  if (!fresh) {
+    add_holder(self, slot->second, s.handle, s.holder);  // same key: share the computation
     return;
   }
-  if (spec.deadline && *spec.deadline <= std::chrono::steady_clock::now()) {
+  slot->second.key = s.key;  // the table's key views this string
+  auto refuse = [&](const std::string& why) {
+    st.tasks.erase(slot);
     if (auto core = s.handle.lock())
-      core->complete(Status::cancelled, nullptr,
-                     std::make_exception_ptr(CancelledError(*s.key + " (deadline already passed)")));
-    return;
-  }
+      core->complete(Status::cancelled, nullptr, std::make_exception_ptr(CancelledError(why)));
+  };
+  if (spec.deadline && *spec.deadline <= std::chrono::steady_clock::now())
+    return refuse(*s.key + " (deadline already passed)");
   // Inputs: each must still be in the table (a cancelled one makes this task cancelled).
   std::vector<Key> input_keys;
   input_keys.reserve(spec.deps.size());
   for (const auto& dep : spec.deps) {
-    if (!st.tasks.count(dep->key())) {
-      if (auto core = s.handle.lock())
-        core->complete(Status::cancelled, nullptr, std::make_exception_ptr(CancelledError(dep->key())));
-      return;
-    }
+    if (!st.tasks.count(dep->key())) return refuse(dep->key());  // an input was cancelled
     input_keys.push_back(dep->shared_key());
   }
-  Entry e;
+  Entry& e = slot->second;
   FutureInit init;
   init.key = s.key;
   init.scheduler = self;
@@ -214,7 +213,7 @@ void submit(self_ptr self, Submission& s) {
   }
   e.actor = spawn_future(self->system(), std::move(init));
   if (e.job) {
-    st.ready.push(e.job);
+    st.ready.emplace(e.job);
     request_dispatch(self);
   }
   for (std::size_t i = 0; i < input_keys.size(); ++i) {
@@ -224,9 +223,6 @@ void submit(self_ptr self, Submission& s) {
     subscribe(self, input, Listener{{}, caf::actor_cast<caf::strong_actor_ptr>(e.actor), i});
   }
   e.deps = std::move(input_keys);
-  e.key = s.key;
-  const std::string_view view = *e.key;
-  st.tasks.emplace(view, std::move(e));
 }
 
 /// The entry for `key` if it still belongs to the actor that sent the current message.
@@ -269,7 +265,7 @@ scheduler_actor::behavior_type scheduler_main(self_ptr self, std::vector<WorkerI
           auto* e = entry_of_sender(self, *job->key);
           if (!e) return;
           e->job = job;
-          self->state.ready.push(std::move(job));
+          self->state.ready.emplace(std::move(job));
           request_dispatch(self);
         },
         [self](job_done_atom, JobPtr& job) {
@@ -285,7 +281,7 @@ scheduler_actor::behavior_type scheduler_main(self_ptr self, std::vector<WorkerI
           auto& e = it->second;
           const Outcome& out = job->outcome;
           if (out.status == Status::cancelled) {  // did not start by its deadline
-            forget(self, it->first);
+            forget(self, it);
             return;
           }
           if (out.status == Status::error && job->retries_left > 0) {
@@ -293,7 +289,7 @@ scheduler_actor::behavior_type scheduler_main(self_ptr self, std::vector<WorkerI
             job->worker = SIZE_MAX;
             job->outcome = Outcome{};
             job->phase.store(JobPhase::queued, std::memory_order_release);
-            st.ready.push(job);
+            st.ready.emplace(job);
             request_dispatch(self);
             return;
           }
@@ -301,17 +297,19 @@ scheduler_actor::behavior_type scheduler_main(self_ptr self, std::vector<WorkerI
             self->send(e.actor, done_atom::value, out);
             e.actor_informed = true;
           }
-          settle(self, it->first, e, out.status);
+          settle(self, it, out.status);
         },
         [self](done_atom, std::string& key, Status status) {
           // From a future actor: an input failed, or the deadline passed before it ran.
-          auto* e = entry_of_sender(self, key);
-          if (!e) return;
-          e->actor_informed = true;
+          auto it = self->state.tasks.find(key);
+          if (it == self->state.tasks.end() ||
+              caf::actor_cast<caf::strong_actor_ptr>(it->second.actor) != self->current_sender())
+            return;
+          it->second.actor_informed = true;
           if (status == Status::cancelled)
-            forget(self, key);
+            forget(self, it);
           else
-            settle(self, key, *e, status);
+            settle(self, it, status);
         },
         [self](dispatch_atom) {
           self->state.dispatch_pending = false;
@@ -324,7 +322,7 @@ scheduler_actor::behavior_type scheduler_main(self_ptr self, std::vector<WorkerI
           auto h = std::find(e.holders.begin(), e.holders.end(), holder);
           if (h == e.holders.end()) return;  // a handle of an earlier, forgotten task
           e.holders.erase(h);
-          if (unwanted(e)) forget(self, *key);
+          if (unwanted(e)) forget(self, it);
         },
         [self](cancel_atom, std::string& key, std::weak_ptr<FutureCore>& canceller) {
           // Answers the cancelling handle at once with the truth: cancelled, or the
@@ -340,7 +338,7 @@ scheduler_actor::behavior_type scheduler_main(self_ptr self, std::vector<WorkerI
                              (e.job && e.job->published.load(std::memory_order_acquire));
           if (!ended) {
             if (core) core->complete(Status::cancelled, nullptr, std::make_exception_ptr(CancelledError(key)));
-            forget(self, key);
+            forget(self, it);
           } else if (core && e.job) {
             core->complete(e.job->outcome.status, e.job->outcome.value, e.job->outcome.error);
           } else if (core) {

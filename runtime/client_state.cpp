@@ -33,14 +33,11 @@ std::size_t hardware_threads() {
   return n == 0 ? 1 : n;
 }
 
-}  // namespace
-long tune(const char* name, long fallback) { const char* v = getenv(name); return v ? atol(v) : fallback; }
-namespace {
 std::unique_ptr<caf::actor_system_config> make_config() {
   auto cfg = std::make_unique<caf::actor_system_config>();
   // Work sharing that polls before sleeping (runtime/spinning_sharing.hpp), and no more
   // CAF threads than cores: CAF's default is max(4, cores) (CAF_NOTES.md, traps 2-4).
-  cfg->set("scheduler.max-threads", getenv("CASK_CAF_THREADS") ? atoi(getenv("CASK_CAF_THREADS")) : std::min<std::size_t>(2, hardware_threads()));
+  cfg->set("scheduler.max-threads", std::min<std::size_t>(2, hardware_threads()));
   cfg->module_factories.push_back([](caf::actor_system& sys) -> caf::actor_system::module* {
     return new Coordinator(sys);
   });

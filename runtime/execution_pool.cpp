@@ -6,7 +6,6 @@
 #include "runtime/task_context.hpp"
 
 namespace cask::detail {
-long tune(const char* name, long fallback);
 namespace {
 
 inline void cpu_relax() noexcept {
@@ -45,7 +44,7 @@ void ExecutionPool::push(std::vector<JobPtr> jobs) {
     }
     return;
   }
-  for (auto& job : jobs) queue_.push(std::move(job));
+  for (auto& job : jobs) queue_.emplace(std::move(job));
   queued_.fetch_add(jobs.size(), std::memory_order_release);
   if (active_.load(std::memory_order_relaxed) >= slots_) return;  // a slot will pick them up
   if (idle_ > 0) {
@@ -60,7 +59,7 @@ void ExecutionPool::slot_loop() {
   for (;;) {
     if (stopping_) return;
     if (!queue_.empty() && active_.load(std::memory_order_relaxed) < slots_) {
-      JobPtr job = queue_.top();
+      JobPtr job = queue_.top().job;
       queue_.pop();
       queued_.fetch_sub(1, std::memory_order_relaxed);
       active_.fetch_add(1, std::memory_order_relaxed);
@@ -90,8 +89,7 @@ void ExecutionPool::slot_loop() {
 }
 
 bool ExecutionPool::spin_for_work() const {
-  static const auto spin = std::chrono::microseconds(tune("CASK_POOL_SPIN", 50));
-  const auto deadline = std::chrono::steady_clock::now() + spin;
+  const auto deadline = std::chrono::steady_clock::now() + kSpin;
   for (unsigned i = 1;; ++i) {
     if (queued_.load(std::memory_order_acquire) != 0) return true;
     if ((i & 63) == 0) {
@@ -168,7 +166,7 @@ void ExecutionPool::stop() {
       stopping_ = true;
       for (Job* j : running_) j->cancel();
       while (!queue_.empty()) {
-        unrun.push_back(queue_.top());
+        unrun.push_back(queue_.top().job);
         queue_.pop();
       }
       queued_.store(0, std::memory_order_relaxed);

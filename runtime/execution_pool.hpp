@@ -64,7 +64,7 @@ class ExecutionPool {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::priority_queue<JobPtr, std::vector<JobPtr>, JobOrder> queue_;  // guarded by mu_
+  std::priority_queue<QueuedJob, std::vector<QueuedJob>, JobOrder> queue_;  // guarded by mu_
   std::vector<std::thread> threads_;                                   // guarded by mu_
   std::size_t idle_ = 0;                                               // guarded by mu_
   std::size_t spinning_ = 0;  // threads polling for work; at most slots_    guarded by mu_

@@ -7,7 +7,6 @@
 #include "runtime/task_context.hpp"
 
 namespace cask::detail {
-long tune(const char* name, long fallback);
 
 FutureCore::FutureCore(std::shared_ptr<ClientState> client, std::string key, std::string name,
                        const std::type_info& type)
@@ -22,8 +21,7 @@ void FutureCore::wait() const {
   TaskContext* task = current_task();
   if (!task || !task->job) {
     // Poll briefly first: a small task is often back sooner than a futex wake-up.
-    static const auto spin = std::chrono::microseconds(tune("CASK_USER_SPIN", 30));
-    const auto until = std::chrono::steady_clock::now() + spin;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(30);
     for (unsigned i = 1; done_flag_.load(std::memory_order_acquire) == 0; ++i) {
       if ((i & 63) == 0) {
         if (std::chrono::steady_clock::now() > until) break;

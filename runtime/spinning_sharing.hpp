@@ -22,7 +22,6 @@
 #include <caf/scheduler/abstract_coordinator.hpp>
 
 namespace cask::detail {
-long tune(const char* name, long fallback);
 
 class SpinningSharing : public caf::policy::unprofiled {
  public:
@@ -105,8 +104,7 @@ class SpinningSharing : public caf::policy::unprofiled {
 
  private:
   static void spin_until_work(coordinator_data& d) {
-    static const auto spin = std::chrono::microseconds(tune("CASK_CAF_SPIN", 50));
-    const auto deadline = std::chrono::steady_clock::now() + spin;
+    const auto deadline = std::chrono::steady_clock::now() + spin_time;
     for (unsigned i = 1; d.size.load(std::memory_order_acquire) == 0; ++i) {
       if ((i & 63) == 0) {
         if (std::chrono::steady_clock::now() > deadline) return;
