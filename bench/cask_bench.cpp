@@ -1,0 +1,506 @@
+// cask_bench: the performance cases of issue 2 (and, later, issue 3) on the embedded cluster.
+//
+//   cask_bench                          # every case, full sizes
+//   cask_bench --quick                  # every case, small sizes (a smoke run, seconds)
+//   cask_bench --case roundtrip         # one case; --case takes a comma list of names or
+//   cask_bench --case map_gather        #   prefixes ("map_gather" = every size)
+//   cask_bench --case map_gather --sizes 10000,1000000
+//   cask_bench --case memory --pending 100000
+//   cask_bench --list                   # the case names
+//
+// Output: one JSON object per line, {"case": ..., "value": ..., "unit": ..., ...extras};
+// bench/report.py turns these (and dask_bench.py's) into the comparison table.
+//
+// The cluster is `cask::Client client;` with default options: one worker per hardware
+// thread, one execution slot each, as a user gets it. Every case starts from an empty
+// cluster (client.stats().tasks() == 0) and leaves it empty.
+#include <malloc.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <future>
+#include <iostream>
+#include <numeric>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <cask/cask.hpp>
+
+// cask_bench_allocs (the same program built with CASK_BENCH_COUNT_ALLOCS) counts every
+// operator new in the process, CAF's and the runtime's included, and adds allocations
+// and bytes per task to the records. Its timings are not comparable (a shared counter).
+#ifdef CASK_BENCH_COUNT_ALLOCS
+#include <atomic>
+#include <new>
+namespace {
+std::atomic<std::size_t> g_allocs{0};
+std::atomic<std::size_t> g_alloc_bytes{0};
+void* counted_alloc(std::size_t n) {
+  g_allocs.fetch_add(1, std::memory_order_relaxed);
+  g_alloc_bytes.fetch_add(n, std::memory_order_relaxed);
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+}  // namespace
+void* operator new(std::size_t n) { return counted_alloc(n); }
+void* operator new[](std::size_t n) { return counted_alloc(n); }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+  try { return counted_alloc(n); } catch (...) { return nullptr; }
+}
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
+  try { return counted_alloc(n); } catch (...) { return nullptr; }
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+namespace {
+struct AllocCount {
+  std::size_t allocs = g_allocs.load();
+  std::size_t bytes = g_alloc_bytes.load();
+};
+}  // namespace
+#endif
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// The trivial task every case runs. Exported (cask_executable links with -rdynamic), so
+// keys read "trivial-<hash>".
+int trivial(int x) { return x + 1; }
+
+// ---------------------------------------------------------------------------------------
+// Output: one flat JSON object per line.
+
+class Record {
+ public:
+  explicit Record(const std::string& name) { field("case", name); }
+  Record& field(const std::string& k, const std::string& v) {
+    add_key(k);
+    out_ << '"';
+    for (char c : v) {
+      if (c == '"' || c == '\\') out_ << '\\';
+      out_ << c;
+    }
+    out_ << '"';
+    return *this;
+  }
+  Record& field(const std::string& k, const char* v) { return field(k, std::string(v)); }
+  Record& field(const std::string& k, double v) {
+    add_key(k);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.6g", v);
+    out_ << buf;
+    return *this;
+  }
+  Record& field(const std::string& k, long long v) {
+    add_key(k);
+    out_ << v;
+    return *this;
+  }
+  Record& field(const std::string& k, std::size_t v) { return field(k, static_cast<long long>(v)); }
+  Record& field(const std::string& k, int v) { return field(k, static_cast<long long>(v)); }
+  Record& field(const std::string& k, bool v) {
+    add_key(k);
+    out_ << (v ? "true" : "false");
+    return *this;
+  }
+  Record& list(const std::string& k, const std::vector<double>& vs) {
+    add_key(k);
+    out_ << '[';
+    for (std::size_t i = 0; i < vs.size(); ++i) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%s%.6g", i ? ", " : "", vs[i]);
+      out_ << buf;
+    }
+    out_ << ']';
+    return *this;
+  }
+  void print() {
+    std::cout << out_.str() << "}" << std::endl;  // flushed: run.sh tees it as it comes
+  }
+
+ private:
+  void add_key(const std::string& k) {
+    out_ << (first_ ? "{" : ", ") << '"' << k << "\": ";
+    first_ = false;
+  }
+  std::ostringstream out_;
+  bool first_ = true;
+};
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const std::size_t i = std::min(v.size() - 1, static_cast<std::size_t>(p / 100.0 * double(v.size())));
+  return v[i];
+}
+
+std::size_t rss_bytes() {
+  std::ifstream in("/proc/self/statm");
+  std::size_t size = 0, resident = 0;
+  in >> size >> resident;
+  return resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+}
+
+/// Gives freed heap pages back to the OS, so that an RSS baseline is not flattered by
+/// memory a previous case freed but the allocator kept.
+std::size_t trimmed_rss() {
+  malloc_trim(0);
+  return rss_bytes();
+}
+
+/// Distinct arguments everywhere: keys are pure hashes of (function, args), so reusing
+/// an argument could share a computation (Dask's dedup) with a key still being released.
+int next_arg(int n = 1) {
+  static int counter = 0;
+  const int first = counter;
+  counter += n;
+  return first;
+}
+
+/// Waits until the scheduler holds no task and no future actor is alive.
+/// stats() gives up after a while when the scheduler is busy (e.g. with a million release
+/// messages queued ahead of it); that is not a failure here, only a longer wait.
+void wait_until_empty(cask::Client& client, const char* where) {
+  const auto deadline = Clock::now() + 300s;
+  for (;;) {
+    cask::ClusterStats s;
+    try {
+      s = client.stats();
+    } catch (const cask::CommError&) {
+      if (Clock::now() > deadline) throw;
+      continue;
+    }
+    if (s.tasks() == 0 && s.future_actors == 0) return;
+    if (Clock::now() > deadline) {
+      std::ostringstream os;
+      os << s;
+      throw std::runtime_error(std::string(where) + ": the cluster did not empty: " + os.str());
+    }
+    std::this_thread::sleep_for(1ms);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Configuration and the cases.
+
+struct Config {
+  bool quick = false;
+  std::vector<std::size_t> sizes;  // map_gather sizes
+  std::size_t pending = 0;         // memory case
+  int runs = 0;                    // 0: the case's default
+};
+
+/// Sequential submit -> result() round trip, one task at a time.
+void roundtrip(cask::Client& client, const Config& cfg) {
+  const int warmup = cfg.quick ? 200 : 2000;
+  const int runs = cfg.runs ? cfg.runs : (cfg.quick ? 2 : 5);
+  const int per_run = cfg.quick ? 500 : 2000;
+  for (int i = 0; i < warmup; ++i) (void)client.submit(trivial, next_arg()).result();
+  wait_until_empty(client, "roundtrip warm-up");
+
+  std::vector<double> all, run_medians;
+  all.reserve(std::size_t(runs) * per_run);
+#ifdef CASK_BENCH_COUNT_ALLOCS
+  const AllocCount a0;
+#endif
+  for (int r = 0; r < runs; ++r) {
+    std::vector<double> us;
+    us.reserve(per_run);
+    for (int i = 0; i < per_run; ++i) {
+      const int x = next_arg();
+      const auto t0 = Clock::now();
+      const int v = client.submit(trivial, x).result();
+      us.push_back(seconds_since(t0) * 1e6);
+      if (v != x + 1) throw std::runtime_error("roundtrip: wrong result");
+    }
+    run_medians.push_back(median(us));
+    all.insert(all.end(), us.begin(), us.end());
+    wait_until_empty(client, "roundtrip");
+  }
+  Record rec("roundtrip");
+#ifdef CASK_BENCH_COUNT_ALLOCS
+  const AllocCount a1;
+  const double calls = double(runs) * per_run;
+  rec.field("allocs_per_task", double(a1.allocs - a0.allocs) / calls)
+      .field("alloc_bytes_per_task", double(a1.bytes - a0.bytes) / calls);
+#endif
+  rec.field("impl", "cask")
+      .field("value", median(run_medians))
+      .field("unit", "us")
+      .field("p10", percentile(all, 10))
+      .field("p90", percentile(all, 90))
+      .field("p99", percentile(all, 99))
+      .field("runs", runs)
+      .field("calls_per_run", per_run)
+      .list("run_medians", run_medians)
+      .field("note", "median over runs of the per-call median (submit, result() and dropping the "
+                     "future); p10/p90/p99 over all calls")
+      .print();
+}
+
+std::string size_name(std::size_t n) {
+  if (n >= 1000000 && n % 1000000 == 0) return std::to_string(n / 1000000) + "M";
+  if (n >= 1000 && n % 1000 == 0) return std::to_string(n / 1000) + "k";
+  return std::to_string(n);
+}
+
+/// One map + gather of n trivial tasks; returns {seconds for map+gather, map alone,
+/// release (dropping the futures until the cluster is empty)}.
+struct MapTiming {
+  double total = 0, submit = 0, release = 0;
+  double allocs = 0, alloc_bytes = 0;  // per task, cask_bench_allocs only
+};
+
+MapTiming map_gather_once(cask::Client& client, std::size_t n) {
+  std::vector<int> xs(n);
+  std::iota(xs.begin(), xs.end(), next_arg(static_cast<int>(n)));
+  MapTiming t;
+#ifdef CASK_BENCH_COUNT_ALLOCS
+  const AllocCount a0;
+#endif
+  {
+    const auto t0 = Clock::now();
+    auto fs = client.map(trivial, xs);
+    t.submit = seconds_since(t0);
+    auto vs = client.gather(fs);
+    t.total = seconds_since(t0);
+    for (std::size_t i = 0; i < n; ++i)
+      if (vs[i] != xs[i] + 1) throw std::runtime_error("map_gather: wrong result");
+    const auto t1 = Clock::now();
+    fs.clear();
+    fs.shrink_to_fit();
+    wait_until_empty(client, "map_gather");
+    t.release = seconds_since(t1);
+  }
+#ifdef CASK_BENCH_COUNT_ALLOCS
+  const AllocCount a1;
+  // wait_until_empty's stats() round trips allocate too, a few hundred at most.
+  t.allocs = double(a1.allocs - a0.allocs) / double(n);
+  t.alloc_bytes = double(a1.bytes - a0.bytes) / double(n);
+#endif
+  return t;
+}
+
+void map_gather(cask::Client& client, const Config& cfg, std::size_t n) {
+  const int runs = cfg.runs ? cfg.runs : (cfg.quick ? 2 : (n >= 1000000 ? 3 : 5));
+  map_gather_once(client, std::min<std::size_t>(n, 10000));  // warm-up
+  std::vector<double> rates, totals, submits, releases;
+  MapTiming t;
+  for (int r = 0; r < runs; ++r) {
+    t = map_gather_once(client, n);
+    rates.push_back(double(n) / t.total);
+    totals.push_back(t.total);
+    submits.push_back(t.submit);
+    releases.push_back(t.release);
+  }
+  const double rate = median(rates);
+  Record rec("map_gather_" + size_name(n));
+#ifdef CASK_BENCH_COUNT_ALLOCS
+  rec.field("allocs_per_task", t.allocs).field("alloc_bytes_per_task", t.alloc_bytes);
+#endif
+  rec
+      .field("impl", "cask")
+      .field("value", rate)
+      .field("unit", "tasks/s")
+      .field("n", n)
+      .field("runs", runs)
+      .field("us_per_task", 1e6 / rate)
+      .list("rates", rates)
+      .field("map_s", median(submits))
+      .field("map_gather_s", median(totals))
+      .field("release_s", median(releases))
+      .field("note", "map()+gather() wall time; release_s (dropping the futures until the "
+                     "cluster is empty) is not included")
+      .print();
+}
+
+/// RSS growth per future while `pending` futures wait in the queue behind gated tasks.
+void memory_per_pending_future(cask::Client& client, const Config& cfg) {
+  const std::size_t n = cfg.pending ? cfg.pending : (cfg.quick ? 10000 : 1000000);
+  const std::size_t slots = client.stats().slots;
+  wait_until_empty(client, "memory (start)");
+
+  // A small warm-up of the same shape, so that one-time allocations (thread arenas,
+  // CAF's per-thread caches) are not counted per future.
+  map_gather_once(client, std::min<std::size_t>(n, 10000));
+
+  std::promise<void> gate;
+  std::shared_future<void> open = gate.get_future().share();
+  std::vector<cask::Future<int>> blockers;
+  for (std::size_t i = 0; i < slots; ++i)
+    blockers.push_back(client.submit([open] { open.wait(); return 0; }));  // stateful: fresh key
+  const auto deadline = Clock::now() + 30s;
+  while (client.stats().slots_busy < slots) {
+    if (Clock::now() > deadline) throw std::runtime_error("memory: the gate tasks did not start");
+    std::this_thread::sleep_for(1ms);
+  }
+
+  const std::size_t before = trimmed_rss();
+  std::vector<cask::Future<int>> fs;
+  {
+    std::vector<int> xs(n);
+    std::iota(xs.begin(), xs.end(), next_arg(static_cast<int>(n)));
+    fs = client.map(trivial, xs);
+  }
+  // Every submission has reached the scheduler (no message still in flight).
+  cask::ClusterStats held;
+  for (;;) {
+    held = client.stats();
+    if (held.tasks() >= n + slots) break;
+    std::this_thread::sleep_for(1ms);
+  }
+  const std::size_t after = trimmed_rss();
+  const bool all_pending = std::none_of(fs.begin(), fs.end(), [](const auto& f) { return f.done(); });
+
+  gate.set_value();
+  const auto t0 = Clock::now();
+  auto vs = client.gather(fs);
+  const double drain_s = seconds_since(t0);
+  for (auto& b : blockers) (void)b.result();
+  blockers.clear();
+  fs.clear();
+  fs.shrink_to_fit();
+  wait_until_empty(client, "memory (end)");
+
+  Record("memory_per_pending_future")
+      .field("impl", "cask")
+      .field("value", double(after - before) / double(n))
+      .field("unit", "bytes")
+      .field("n", n)
+      .field("runs", 1)
+      .field("rss_before_mb", double(before) / 1048576.0)
+      .field("rss_after_mb", double(after) / 1048576.0)
+      .field("all_pending", all_pending)
+      .field("future_actors", held.future_actors)
+      .field("queued", held.queued)
+      .field("drain_tasks_per_s", double(n) / drain_s)
+      .field("note", "RSS growth / n with n futures held pending behind gated slots; includes "
+                     "the client's Future handles")
+      .print();
+}
+
+// ---------------------------------------------------------------------------------------
+// The case table. Issue 3 adds as_completed_100k, nested_children, wait_first_reaction
+// here (one entry each; report.py has their targets).
+
+struct Case {
+  std::string name;
+  std::function<void(cask::Client&, const Config&)> run;
+};
+
+std::vector<Case> cases_for(const Config& cfg) {
+  std::vector<Case> out;
+  out.push_back({"roundtrip", roundtrip});
+  for (std::size_t n : cfg.sizes)
+    out.push_back({"map_gather_" + size_name(n),
+                   [n](cask::Client& c, const Config& k) { map_gather(c, k, n); }});
+  out.push_back({"memory_per_pending_future", memory_per_pending_future});
+  return out;
+}
+
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  for (std::string item; std::getline(in, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+[[noreturn]] void usage(int code) {
+  std::cerr << "usage: cask_bench [--quick] [--case NAME[,NAME...]] [--sizes N,N,...]\n"
+               "                  [--pending N] [--runs N] [--list]\n";
+  std::exit(code);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Config cfg;
+  std::vector<std::string> wanted;
+  bool list = false;
+  std::string sizes;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) usage(2);
+      return argv[++i];
+    };
+    if (a == "--quick") cfg.quick = true;
+    else if (a == "--case") for (auto& c : split(value())) wanted.push_back(c);
+    else if (a == "--sizes") sizes = value();
+    else if (a == "--pending") cfg.pending = std::stoul(value());
+    else if (a == "--runs") cfg.runs = std::stoi(value());
+    else if (a == "--list") list = true;
+    else if (a == "-h" || a == "--help") usage(0);
+    else usage(2);
+  }
+  if (!sizes.empty())
+    for (auto& s : split(sizes)) cfg.sizes.push_back(std::stoul(s));
+  else if (cfg.quick)
+    cfg.sizes = {1000, 10000};
+  else
+    cfg.sizes = {10000, 100000, 1000000};
+
+  auto all = cases_for(cfg);
+  std::vector<Case> chosen;
+  for (const auto& c : all) {
+    const bool pick = wanted.empty() || std::any_of(wanted.begin(), wanted.end(), [&](const auto& w) {
+                        return c.name.rfind(w, 0) == 0;
+                      });
+    if (pick) chosen.push_back(c);
+  }
+  if (list) {
+    for (const auto& c : all) std::cout << c.name << "\n";
+    return 0;
+  }
+  if (chosen.empty()) {
+    std::cerr << "cask_bench: no case matches\n";
+    return 2;
+  }
+
+  int failures = 0;
+  cask::Client client;  // the default: one worker per hardware thread, one slot each
+  {
+    const auto s = client.stats();
+    Record("info")
+        .field("impl", "cask")
+        .field("workers", s.workers)
+        .field("slots", s.slots)
+        .field("hardware_threads", static_cast<std::size_t>(std::thread::hardware_concurrency()))
+        .field("quick", cfg.quick)
+        .print();
+  }
+  for (const auto& c : chosen) {
+    try {
+      c.run(client, cfg);
+    } catch (const std::exception& e) {
+      ++failures;
+      Record(c.name).field("impl", "cask").field("error", e.what()).print();
+    }
+  }
+  return failures == 0 ? 0 : 1;
+}

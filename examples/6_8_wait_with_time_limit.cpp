@@ -1,0 +1,66 @@
+// This program demonstrates taking whatever futures finish within a time limit (example 6-8).
+//
+// Python (Scaling Python with Dask, example 6-8):
+//   max_wait = 10
+//   start = time.time()
+//
+//   while len(futures) > 0 and time.time() - start < max_wait:
+//       try:
+//           finished = wait(futures, 1, return_when=FIRST_COMPLETED)
+//           for f in finished.done:
+//               print(f.result())
+//           futures = finished.not_done
+//       except TimeoutError:
+//           True # No future finished in this cycle
+//
+//   # Cancel any remaining futures
+//   for f in futures:
+//       f.cancel()
+//
+// `futures` are 6-1's client.map(slow, range(1, 5)), finishing after 3, 6, 9 and 12 s:
+// within max_wait = 10 s the loop prints 3, 6 and 9, and slow(4) is cancelled. Each
+// cycle waits at most 1 s; cask::wait throws cask::TimeoutError when none finished in it.
+// The client has four workers so that all four run at once on any machine.
+// Time is scaled by CASK_EXAMPLE_TIME_SCALE (see example_time.hpp).
+#include <cask/cask.hpp>
+
+#include <chrono>
+#include <iomanip>
+#include <iostream>
+#include <ranges>
+#include <vector>
+
+#include "example_time.hpp"
+
+int slow(int x) {
+  cask::this_task::sleep_for(examples::seconds(3 * x));  // wakes early when cancelled
+  return 3 * x;
+}
+
+int main() {
+  cask::Client client{{.workers = 4, .threads_per_worker = 1}};
+  std::vector<cask::Future<int>> futures = client.map(slow, std::views::iota(1, 5));
+
+  const double max_wait = 10;
+  const auto start = std::chrono::steady_clock::now();
+  auto elapsed = [&] { return examples::chapter_seconds(std::chrono::steady_clock::now() - start); };
+
+  int cycles_without_result = 0;
+  while (!futures.empty() && elapsed() < max_wait) {
+    try {
+      auto finished = cask::wait(futures, examples::seconds(1), cask::FIRST_COMPLETED);
+      for (const auto& f : finished.done) std::cout << f.result() << std::endl;
+      futures = finished.not_done;
+    } catch (const cask::TimeoutError&) {
+      ++cycles_without_result;  // No future finished in this cycle
+    }
+  }
+  std::cout << std::fixed << std::setprecision(1) << "stopped waiting after " << elapsed()
+            << " s (max_wait = " << max_wait << " s); " << cycles_without_result
+            << " cycles ended in cask::TimeoutError\n";
+
+  // Cancel any remaining futures
+  std::cout << "remaining: " << futures.size() << " future(s)\n";
+  for (const auto& f : futures) f.cancel();
+  for (const auto& f : futures) std::cout << "cancelled: " << f << "\n";
+}
