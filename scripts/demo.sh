@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# scripts/demo.sh: build cask and run the chapter's examples (6-1, 6-2, ...) in order.
+#
+# One command on a fresh Debian 12 machine (run as root, or as a user with sudo):
+#   scripts/demo.sh
+# It installs the packages it needs with apt (only when something is missing), configures
+# and builds the examples in build/ under the repository (RelWithDebInfo, -j2), then runs every
+# example program in build/examples whose name looks like <chapter>_<number>_<name>
+# (6_1_launching_futures, ..., 6_10_...), in numeric order, each under a heading.
+# Safe to run again: installed packages and an existing build are reused.
+#
+# Time: the chapter's slow(x) sleeps 3*x seconds. The examples multiply every duration by
+# CASK_EXAMPLE_TIME_SCALE; this script uses the value from the environment if set, else
+# 0.2, so that the whole demo takes well under a minute (1.0 = the chapter's real speed):
+#   CASK_EXAMPLE_TIME_SCALE=1 scripts/demo.sh
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build="$repo/build"
+export CASK_EXAMPLE_TIME_SCALE="${CASK_EXAMPLE_TIME_SCALE:-0.2}"
+
+# --- packages -------------------------------------------------------------------------
+packages=(cmake make g++ pkg-config libcaf-dev nlohmann-json3-dev doctest-dev libcpp-httplib-dev)
+missing=()
+for p in "${packages[@]}"; do
+  if [[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null) != "install ok installed" ]]; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]} > 0)); then
+  echo "== installing: ${missing[*]}"
+  sudo=()
+  if [[ $(id -u) -ne 0 ]]; then
+    if command -v sudo >/dev/null; then
+      sudo=(sudo)
+    else
+      echo "demo.sh: need root (or sudo) to install: ${missing[*]}" >&2
+      exit 1
+    fi
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update
+  "${sudo[@]}" apt-get install -y --no-install-recommends "${packages[@]}"
+else
+  echo "== packages already installed: ${packages[*]}"
+fi
+
+# --- build ----------------------------------------------------------------------------
+# build/ is shared with the README's test command (scripts/test.sh), hence the same build
+# type; only the examples (target cask_examples) are built here.
+echo "== building the examples in $build"
+cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCASK_BUILD_EXAMPLES=ON
+cmake --build "$build" -j2 --target cask_examples
+
+# --- run ------------------------------------------------------------------------------
+mapfile -t examples < <(find "$build/examples" -maxdepth 1 -type f -perm -u+x \
+  -regextype posix-extended -regex '.*/[0-9]+_[0-9]+_[A-Za-z0-9_]+' -printf '%f\n' | sort -V)
+if ((${#examples[@]} == 0)); then
+  echo "demo.sh: no example programs found in $build/examples" >&2
+  exit 1
+fi
+
+echo "== running ${#examples[@]} examples with CASK_EXAMPLE_TIME_SCALE=$CASK_EXAMPLE_TIME_SCALE"
+failed=()
+for name in "${examples[@]}"; do
+  number=$(sed -E 's/^([0-9]+)_([0-9]+)_.*/\1-\2/' <<<"$name")
+  title=$(sed -E 's/^[0-9]+_[0-9]+_//; s/_/ /g' <<<"$name")
+  echo
+  echo "=================================================================================="
+  echo "Example $number: $title"
+  source_file="$repo/examples/$name.cpp"
+  if [[ -f $source_file ]]; then
+    head -n 1 "$source_file" | sed -E 's#^// ?##'
+  fi
+  echo "----------------------------------------------------------------------------------"
+  start=$(date +%s.%N)
+  if "$build/examples/$name"; then
+    status=0
+  else
+    status=$?
+    failed+=("$name")
+  fi
+  end=$(date +%s.%N)
+  printf -- '---------------------------------------------------- exit %d, %.1f s wall time\n' \
+    "$status" "$(echo "$end - $start" | awk '{print $1 - $3}')"
+done
+
+echo
+if ((${#failed[@]} > 0)); then
+  echo "== ${#failed[@]} example(s) failed: ${failed[*]}"
+  exit 1
+fi
+echo "== all ${#examples[@]} examples ran"
