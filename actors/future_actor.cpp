@@ -41,10 +41,6 @@ class FutureActor : public future_actor::base {
 
   behavior_type make_behavior() override {
     if (preset_) finish(*std::exchange(preset_, std::nullopt));
-    if (deadline_ && !is_final(status_)) {
-      auto left = *deadline_ - std::chrono::steady_clock::now();
-      delayed_send(this, std::max(left, decltype(left)::zero()), deadline_atom::value);
-    }
     return {
         [this](subscribe_atom, Listener& l) {
           if (is_final(status_))
@@ -58,7 +54,6 @@ class FutureActor : public future_actor::base {
           finish(Outcome{Status::cancelled, nullptr, nullptr});
           quit();
         },
-        [this](deadline_atom) { deadline_passed(); },
         [this](shutdown_atom) {
           finish(Outcome{Status::cancelled, nullptr, nullptr});
           quit();
@@ -115,24 +110,12 @@ class FutureActor : public future_actor::base {
     send(scheduler_, ready_atom::value, std::move(job));
   }
 
-  /// Work that has not started by its deadline never starts; started work runs on.
-  void deadline_passed() {
-    if (is_final(status_)) return;
-    if (job_) {
-      auto expected = JobPhase::queued;
-      if (!job_->phase.compare_exchange_strong(expected, JobPhase::cancelled)) return;
-    }
-    finish(Outcome{Status::cancelled, nullptr,
-                   std::make_exception_ptr(CancelledError(*key_ + " (deadline passed before it started)"))});
-    send(scheduler_, done_atom::value, *key_, Status::cancelled);
-  }
-
   Key key_;
   scheduler_actor scheduler_;
   Status status_ = Status::pending;
   Outcome outcome_;
   std::vector<Listener> listeners_;
-  JobPtr job_;  // the run, once there is one (for the deadline)
+  JobPtr job_;  // the run, once there is one
   // Waiting for inputs: what the job will run once they are all in.
   TaskFn fn_;
   std::vector<Value> inputs_;
@@ -140,7 +123,7 @@ class FutureActor : public future_actor::base {
   int priority_ = 0;
   int retries_ = 0;
   std::uint64_t seq_ = 0;
-  std::optional<std::chrono::steady_clock::time_point> deadline_;
+  std::optional<std::chrono::steady_clock::time_point> deadline_;  // passed on to the job
   std::optional<Outcome> preset_;  // scatter: final from the start
 };
 
@@ -150,9 +133,7 @@ std::size_t live_future_actors() noexcept { return g_live.load(std::memory_order
 
 future_actor spawn_future(caf::actor_system& sys, FutureInit init) {
   // lazy_init: not scheduled until its first message. Most futures never get one: their
-  // submitter is completed by the worker slot and nobody else subscribes. A future with
-  // a deadline starts at once, to arm its deadline timer.
-  if (init.deadline) return sys.spawn<FutureActor>(init);
+  // submitter is completed by the worker slot and nobody else subscribes.
   return sys.spawn<FutureActor, caf::lazy_init>(init);
 }
 

@@ -87,7 +87,6 @@ using future_actor = caf::typed_actor<
     caf::reacts_to<done_atom, Outcome>,                   // from scheduler: the final outcome
     caf::reacts_to<dep_done_atom, std::size_t, Outcome>,  // an input is final
     caf::reacts_to<cancel_atom>,                          // cancelled: tell subscribers, quit
-    caf::reacts_to<deadline_atom>,                        // not started by its deadline
     caf::reacts_to<shutdown_atom>>;                       // cluster stops: cancel, quit
 
 /// The phases of a Job; the transitions queued->running and queued/running->cancelled
@@ -163,6 +162,7 @@ using scheduler_actor = caf::typed_actor<
     caf::reacts_to<job_done_atom, JobPtr>,               // worker slot: job ran (or not)
     caf::reacts_to<done_atom, std::string, Status>,      // future actor: final without a run
     caf::reacts_to<dispatch_atom>,                       // to itself: place ready jobs
+    caf::reacts_to<deadline_atom, Key>,                  // to itself: a task's deadline passed
     caf::reacts_to<release_atom, Key, std::uintptr_t>,           // key, holder
     caf::reacts_to<cancel_atom, std::string, std::weak_ptr<FutureCore>>,  // key, canceller
     caf::reacts_to<forget_atom, std::vector<std::string>>,

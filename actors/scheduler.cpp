@@ -192,6 +192,12 @@ void submit(self_ptr self, Submission& s) {
   init.scheduler = self;
   init.seq = st.next_seq++;
   init.deadline = spec.deadline;
+  if (spec.deadline) {
+    // The timer is the scheduler's own delayed message: a delayed message pins its
+    // receiver, and the scheduler, unlike a future actor, is stopped explicitly.
+    auto left = *spec.deadline - std::chrono::steady_clock::now();
+    self->delayed_send(self, std::max(left, decltype(left)::zero()), deadline_atom::value, s.key);
+  }
   init.listeners.push_back(Listener{s.handle, nullptr, 0});
   e.holders.push_back(s.holder);
   if (input_keys.empty()) {
@@ -310,6 +316,18 @@ scheduler_actor::behavior_type scheduler_main(self_ptr self, std::vector<WorkerI
             forget(self, it);
           else
             settle(self, it, status);
+        },
+        [self](deadline_atom, Key& key) {
+          // Work that has not started by its deadline never starts; started work runs on.
+          auto it = self->state.tasks.find(*key);
+          if (it == self->state.tasks.end() || it->second.key != key) return;  // another task now
+          auto& e = it->second;
+          if (e.status != Status::pending) return;
+          if (e.job) {
+            auto expected = JobPhase::queued;
+            if (!e.job->phase.compare_exchange_strong(expected, JobPhase::cancelled)) return;
+          }
+          forget(self, it);
         },
         [self](dispatch_atom) {
           self->state.dispatch_pending = false;

@@ -20,7 +20,9 @@ using waiter_actor = caf::typed_actor<caf::reacts_to<notify_atom, std::size_t>,
                                       caf::reacts_to<timeout_atom>>;
 
 struct WaiterState {
-  std::vector<CorePtr> cores;
+  // Weak: the waiting thread holds the futures. If it gives up (timeout, or its task was
+  // cancelled), the waiter must not keep them, or their tasks alive.
+  std::vector<std::weak_ptr<FutureCore>> cores;
   WaitMode mode = WaitMode::all;
   std::size_t remaining = 0;
   std::shared_ptr<WaitLatch> latch;
@@ -42,8 +44,11 @@ bool satisfied(const WaiterState& st, std::size_t index) {
   switch (st.mode) {
     case WaitMode::all: return st.remaining == 0;
     case WaitMode::any: return true;
-    case WaitMode::first_exception:
-      return st.remaining == 0 || st.cores[index]->status() == Status::error;
+    case WaitMode::first_exception: {
+      if (st.remaining == 0) return true;
+      auto core = st.cores[index].lock();
+      return core && core->status() == Status::error;
+    }
   }
   return true;
 }
@@ -98,7 +103,8 @@ waiter_actor::behavior_type waiter_main(waiter_self self, std::shared_ptr<Waiter
   self->link_to(args->supervisor);
   self->attach_functor([latch = args->latch] { latch->open(WaitLatch::satisfied); });
   auto& st = self->state;
-  st.cores = args->cores;  // a waiter holds references, like any handle, while it waits
+  st.cores.assign(args->cores.begin(), args->cores.end());
+  args->cores.clear();
   st.mode = args->mode;
   st.remaining = st.cores.size();
   st.latch = args->latch;

@@ -81,6 +81,8 @@ CompletionStream::~CompletionStream() {
 }
 
 void CompletionStream::add(const CorePtr& core, std::size_t token) {
+  if (const TaskContext* task = current_task(); task && task->job && *task->job->key == core->key())
+    throw Error("cask::Error: task " + core->key() + " waits for its own result, which would never come");
   bool arm = false;
   {
     std::lock_guard lk(shared_->mu);

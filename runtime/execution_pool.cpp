@@ -123,6 +123,7 @@ void ExecutionPool::run(const JobPtr& job) {
       out.error = std::current_exception();
       out.status = Status::error;
     }
+    if (ctx.seceded) rejoin();  // returned without rejoining: take the slot back first
     if (job->stop.stop_requested()) out = Outcome{Status::cancelled, nullptr, nullptr};
   }
   const bool will_retry = out.status == Status::error && job->retries_left > 0;

@@ -10,25 +10,28 @@
 namespace cask {
 namespace detail {
 namespace {
-std::mutex g_default_mu;
-std::weak_ptr<ClientState> g_default;  // the most recently created owning Client
+std::mutex g_clients_mu;
+std::vector<std::weak_ptr<ClientState>> g_clients;  // owning Clients, oldest first
 }  // namespace
 
 void set_default_client(const std::shared_ptr<ClientState>& state) {
-  std::lock_guard lk(g_default_mu);
-  g_default = state;
+  std::lock_guard lk(g_clients_mu);
+  std::erase_if(g_clients, [](const auto& w) { return w.expired(); });
+  g_clients.push_back(state);
 }
 
 std::shared_ptr<ClientState> default_client() {
-  std::lock_guard lk(g_default_mu);
-  return g_default.lock();
+  std::lock_guard lk(g_clients_mu);
+  for (auto it = g_clients.rbegin(); it != g_clients.rend(); ++it)
+    if (auto s = it->lock(); s && s->is_open()) return s;
+  return nullptr;
 }
 }  // namespace detail
 
 Client get_client() {
   if (auto* task = detail::current_task(); task && task->client)
     return Client(task->client->shared_from_this());
-  if (auto state = detail::default_client(); state && state->is_open()) return Client(std::move(state));
+  if (auto state = detail::default_client()) return Client(std::move(state));
   throw Error("cask::get_client: not inside a task and no Client exists");
 }
 

@@ -2,6 +2,7 @@
 #include "cask/wait.hpp"
 
 #include "runtime/client_state.hpp"
+#include "runtime/task_context.hpp"
 
 namespace cask::detail {
 namespace {
@@ -30,8 +31,12 @@ bool holds(const std::vector<CorePtr>& cores, ReturnWhen when) {
 
 bool wait_cores(const std::vector<CorePtr>& cores, ReturnWhen when,
                 std::optional<std::chrono::nanoseconds> timeout) {
-  for (const auto& c : cores)
+  const TaskContext* task = current_task();
+  for (const auto& c : cores) {
     if (!c) throw Error("cask::wait: an empty Future");
+    if (task && task->job && *task->job->key == c->key())
+      throw Error("cask::Error: task " + c->key() + " waits for its own result, which would never come");
+  }
   if (holds(cores, when)) return true;
   if (timeout && *timeout <= std::chrono::nanoseconds::zero()) return false;
   auto latch = cores.front()->client()->wait(cores, mode_of(when), timeout);

@@ -10,8 +10,10 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <exception>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stop_token>
 #include <thread>
 #include <vector>
@@ -112,6 +114,92 @@ struct MyError : std::runtime_error {
 struct NotAnException {
   int value;
 };
+
+/// A gated task body for completion tests: `task(v)` returns a callable that counts its
+/// runs, signals `started`, blocks until `open` is set (or the task is cancelled), records
+/// whether its stop was requested, and returns v (or -1 when woken by cancellation).
+/// `failing_task(code)` throws MyError(code) instead of returning once opened.
+struct Gate {
+  EventPtr started = make_event();
+  EventPtr open = make_event();
+  std::shared_ptr<std::atomic<int>> runs = std::make_shared<std::atomic<int>>(0);
+  std::shared_ptr<std::atomic<bool>> stop_seen = std::make_shared<std::atomic<bool>>(false);
+
+  auto task(int value) const {
+    return [started = started, open = open, runs = runs, stop_seen = stop_seen, value]() -> int {
+      runs->fetch_add(1);
+      started->set();
+      const bool opened = open->wait();
+      stop_seen->store(cask::this_task::stop_requested());
+      return opened ? value : -1;
+    };
+  }
+  auto failing_task(int code) const {
+    return [started = started, open = open, runs = runs, stop_seen = stop_seen, code]() -> int {
+      runs->fetch_add(1);
+      started->set();
+      const bool opened = open->wait();
+      stop_seen->store(cask::this_task::stop_requested());
+      if (opened) throw MyError("gated failure", code);
+      return -1;
+    };
+  }
+};
+
+/// Runs `f()` on a thread of its own, so that the test thread can check that a blocking
+/// call has (or has not) returned, with bounded waits only. If the call never returns the
+/// thread is detached at destruction instead of hanging the test.
+template <class T>
+class InBackground {
+ public:
+  template <class F>
+  explicit InBackground(F f) : state_(std::make_shared<State>()) {
+    thread_ = std::thread([s = state_, f = std::move(f)]() mutable {
+      {
+        auto call = std::move(f);  // destroyed (with its captures) before `done` is set
+        try {
+          s->value.emplace(call());
+        } catch (...) {
+          s->error = std::current_exception();
+        }
+      }
+      s->done.set();
+    });
+  }
+  ~InBackground() {
+    if (state_->done.wait_for(kPatience))
+      thread_.join();
+    else
+      thread_.detach();
+  }
+  InBackground(const InBackground&) = delete;
+  InBackground& operator=(const InBackground&) = delete;
+
+  /// True once the call returned or threw.
+  bool finished() const { return state_->done.is_set(); }
+  /// Bounded wait for the call to return or throw.
+  bool wait_for(std::chrono::nanoseconds d = kPatience) { return state_->done.wait_for(d); }
+  /// The call's value (rethrows its exception); requires it to finish within kPatience.
+  T get() {
+    REQUIRE(wait_for());
+    if (state_->error) std::rethrow_exception(state_->error);
+    return *state_->value;
+  }
+
+ private:
+  struct State {
+    Event done;
+    std::optional<T> value;
+    std::exception_ptr error;
+  };
+  std::shared_ptr<State> state_;
+  std::thread thread_;
+};
+
+/// Time since `t0`.
+inline std::chrono::nanoseconds since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::steady_clock::now() - t0;
+}
 
 }  // namespace cask_test
 
