@@ -16,42 +16,41 @@
 namespace cask::detail {
 namespace {
 
-using waiter_actor = caf::typed_actor<caf::reacts_to<notify_atom, std::size_t>,
-                                      caf::reacts_to<timeout_atom>>;
+using waiter_actor = caf::typed_actor<caf::reacts_to<notify_atom>, caf::reacts_to<timeout_atom>>;
 
-struct WaiterState {
-  // Weak: the waiting thread holds the futures. If it gives up (timeout, or its task was
-  // cancelled), the waiter must not keep them, or their tasks alive.
-  std::vector<std::weak_ptr<FutureCore>> cores;
+/// What one wait is waiting for. The futures' completions are counted right where they
+/// happen (on_complete), so that the blocked thread wakes without an extra actor hop; the
+/// waiter actor owns the deadline and is told when the condition came true.
+struct WaitCondition {
   WaitMode mode = WaitMode::all;
-  std::size_t remaining = 0;
+  std::atomic<std::size_t> remaining{0};
+  // Weak: the waiting thread holds the futures. If it gives up (timeout, or its task was
+  // cancelled), the wait must not keep them, or their tasks, alive.
+  std::vector<std::weak_ptr<FutureCore>> cores;
   std::shared_ptr<WaitLatch> latch;
+  waiter_actor waiter;  // set before any core is subscribed
 };
 
-/// Forwards a core's completion into the waiter's mailbox.
-class MailboxSubscriber : public Subscriber {
+class ConditionSubscriber : public Subscriber {
  public:
-  explicit MailboxSubscriber(waiter_actor a) : actor_(std::move(a)) {}
-  void on_complete(std::size_t token) override {
-    caf::anon_send(actor_, notify_atom::value, token);
+  explicit ConditionSubscriber(std::shared_ptr<WaitCondition> c) : cond_(std::move(c)) {}
+  void on_complete(std::size_t index) override {
+    auto& c = *cond_;
+    const std::size_t left = c.remaining.fetch_sub(1, std::memory_order_acq_rel) - 1;
+    bool met = left == 0 || c.mode == WaitMode::any;
+    if (!met && c.mode == WaitMode::first_exception) {
+      auto core = c.cores[index].lock();
+      met = core && core->status() == Status::error;
+    }
+    if (met) {
+      c.latch->open(WaitLatch::satisfied);
+      caf::anon_send(c.waiter, notify_atom::value);  // the waiter can quit now
+    }
   }
 
  private:
-  waiter_actor actor_;
+  std::shared_ptr<WaitCondition> cond_;
 };
-
-bool satisfied(const WaiterState& st, std::size_t index) {
-  switch (st.mode) {
-    case WaitMode::all: return st.remaining == 0;
-    case WaitMode::any: return true;
-    case WaitMode::first_exception: {
-      if (st.remaining == 0) return true;
-      auto core = st.cores[index].lock();
-      return core && core->status() == Status::error;
-    }
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -87,39 +86,18 @@ timer_actor::behavior_type timer_main(timer_actor::pointer self, std::chrono::na
   };
 }
 
-struct WaiterArgs {
-  std::vector<CorePtr> cores;
-  WaitMode mode;
-  std::optional<std::chrono::nanoseconds> timeout;
-  std::shared_ptr<WaitLatch> latch;
-  caf::actor supervisor;
-};
-
-using waiter_self = waiter_actor::stateful_pointer<WaiterState>;
-
-waiter_actor::behavior_type waiter_main(waiter_self self, std::shared_ptr<WaiterArgs> args) {
+waiter_actor::behavior_type waiter_main(waiter_actor::pointer self, std::shared_ptr<WaitLatch> latch,
+                                        std::optional<std::chrono::nanoseconds> timeout,
+                                        caf::actor supervisor) {
   // Linked to the client's supervisor: when the client closes, the waiter dies with it
   // and opens its latch on the way out, so no thread stays blocked.
-  self->link_to(args->supervisor);
-  self->attach_functor([latch = args->latch] { latch->open(WaitLatch::satisfied); });
-  auto& st = self->state;
-  st.cores.assign(args->cores.begin(), args->cores.end());
-  args->cores.clear();
-  st.mode = args->mode;
-  st.remaining = st.cores.size();
-  st.latch = args->latch;
-  if (args->timeout) self->delayed_send(self, *args->timeout, timeout_atom::value);
+  self->link_to(supervisor);
+  self->attach_functor([latch] { latch->open(WaitLatch::satisfied); });
+  if (timeout) self->delayed_send(self, *timeout, timeout_atom::value);
   return {
-      [self](notify_atom, std::size_t index) {
-        auto& st = self->state;
-        --st.remaining;
-        if (satisfied(st, index)) {
-          st.latch->open(WaitLatch::satisfied);
-          self->quit();
-        }
-      },
-      [self](timeout_atom) {
-        self->state.latch->open(WaitLatch::timed_out);
+      [self](notify_atom) { self->quit(); },
+      [self, latch](timeout_atom) {
+        latch->open(WaitLatch::timed_out);
         self->quit();
       },
   };
@@ -142,9 +120,13 @@ std::shared_ptr<WaitLatch> start_waiter(caf::actor_system& sys, std::vector<Core
     latch->open(WaitLatch::satisfied);
     return latch;
   }
-  auto args = std::make_shared<WaiterArgs>(WaiterArgs{cores, mode, timeout, latch, supervisor});
-  auto waiter = sys.spawn(waiter_main, std::move(args));
-  auto sub = std::make_shared<MailboxSubscriber>(waiter);
+  auto cond = std::make_shared<WaitCondition>();
+  cond->mode = mode;
+  cond->remaining.store(cores.size(), std::memory_order_relaxed);
+  cond->cores.assign(cores.begin(), cores.end());
+  cond->latch = latch;
+  cond->waiter = sys.spawn(waiter_main, latch, timeout, supervisor);
+  auto sub = std::make_shared<ConditionSubscriber>(cond);
   for (std::size_t i = 0; i < cores.size(); ++i) cores[i]->subscribe(sub, i);
   return latch;
 }

@@ -1,9 +1,10 @@
 // actors/waiter.hpp: small actors that wait on futures for a blocked thread.
 //
-// A waiter subscribes to a set of client handles (FutureCores), counts completions, and
-// arms its deadline as a delayed message to itself. When its condition holds, or the
-// deadline message arrives first, it opens a WaitLatch that the blocked thread sleeps on,
-// and quits. No thread ever polls.
+// A wait subscribes to a set of client handles (FutureCores) and counts their completions
+// where they happen; when its condition holds it opens the WaitLatch that the blocked
+// thread sleeps on. Its waiter actor owns the deadline, a delayed message to itself: if
+// that arrives first, the latch opens as timed out. Either way the actor quits. No thread
+// ever polls.
 #pragma once
 
 #include <atomic>
