@@ -1,4 +1,4 @@
-// cask_bench: the performance cases of issue 2 (and, later, issue 3) on the embedded cluster.
+// cask_bench: the performance cases of issues 2 and 3 on the embedded cluster.
 //
 //   cask_bench                          # every case, full sizes
 //   cask_bench --quick                  # every case, small sizes (a smoke run, seconds)
@@ -6,6 +6,7 @@
 //   cask_bench --case map_gather        #   prefixes ("map_gather" = every size)
 //   cask_bench --case map_gather --sizes 10000,1000000
 //   cask_bench --case memory --pending 100000
+//   cask_bench --case as_completed,nested_child,wait_first_reaction   # issue 3's cases
 //   cask_bench --list                   # the case names
 //
 // Output: one JSON object per line, {"case": ..., "value": ..., "unit": ..., ...extras};
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -210,6 +212,7 @@ void wait_until_empty(cask::Client& client, const char* where) {
 struct Config {
   bool quick = false;
   std::vector<std::size_t> sizes;  // map_gather sizes
+  std::vector<std::size_t> as_completed_sizes;
   std::size_t pending = 0;         // memory case
   int runs = 0;                    // 0: the case's default
 };
@@ -403,9 +406,179 @@ void memory_per_pending_future(cask::Client& client, const Config& cfg) {
       .print();
 }
 
+
 // ---------------------------------------------------------------------------------------
-// The case table. Issue 3 adds as_completed_100k, nested_children, wait_first_reaction
-// here (one entry each; report.py has their targets).
+// Issue 3: as_completed, nested submission, wait(FIRST_COMPLETED).
+
+/// One map of n trivial tasks consumed through as_completed(...).with_results(); returns
+/// the seconds from the start of map() to the last future consumed.
+double as_completed_once(cask::Client& client, std::size_t n) {
+  std::vector<int> xs(n);
+  std::iota(xs.begin(), xs.end(), next_arg(static_cast<int>(n)));
+  long long expected = 0;
+  for (int x : xs) expected += x + 1;
+  double total = 0;
+  {
+    const auto t0 = Clock::now();
+    auto fs = client.map(trivial, xs);
+    long long sum = 0;
+    std::size_t seen = 0;
+    for (auto& c : cask::as_completed(fs).with_results()) {
+      if (c.error || !c.value) throw std::runtime_error("as_completed: a task failed");
+      sum += *c.value;
+      ++seen;
+    }
+    total = seconds_since(t0);
+    if (seen != n || sum != expected) throw std::runtime_error("as_completed: wrong results");
+  }
+  wait_until_empty(client, "as_completed");
+  return total;
+}
+
+void as_completed_case(cask::Client& client, const Config& cfg, std::size_t n) {
+  const int runs = cfg.runs ? cfg.runs : (cfg.quick ? 2 : 5);
+  as_completed_once(client, std::min<std::size_t>(n, 10000));  // warm-up
+  std::vector<double> rates, totals;
+  for (int r = 0; r < runs; ++r) {
+    const double t = as_completed_once(client, n);
+    rates.push_back(double(n) / t);
+    totals.push_back(t);
+  }
+  const double rate = median(rates);
+  Record("as_completed_" + size_name(n))
+      .field("impl", "cask")
+      .field("value", rate)
+      .field("unit", "tasks/s")
+      .field("n", n)
+      .field("runs", runs)
+      .field("us_per_task", 1e6 / rate)
+      .list("rates", rates)
+      .field("seconds", median(totals))
+      .field("note", "map() of n trivial tasks, then as_completed(fs).with_results() summing "
+                     "every value; from the start of map() to the last one consumed")
+      .print();
+}
+
+/// The parent of the nested case: submits n children from inside its task and sums them
+/// through as_completed.
+long long nested_parent(int base, int n) {
+  cask::Client client = cask::get_client();
+  std::vector<int> xs(static_cast<std::size_t>(n));
+  std::iota(xs.begin(), xs.end(), base);
+  auto fs = client.map(trivial, xs);
+  long long sum = 0;
+  for (auto& c : cask::as_completed(fs).with_results()) {
+    if (c.error) std::rethrow_exception(c.error);
+    sum += *c.value;
+  }
+  return sum;
+}
+
+/// One task submits `children` children (get_client) and sums them via as_completed;
+/// µs per child, from submitting the parent to its result on the main thread.
+void nested_child(cask::Client& client, const Config& cfg) {
+  const int children = 1000;
+  const int runs = cfg.runs ? cfg.runs : (cfg.quick ? 3 : 15);
+  auto once = [&] {
+    const int base = next_arg(children);
+    long long expected = 0;
+    for (int i = 0; i < children; ++i) expected += base + i + 1;
+    const auto t0 = Clock::now();
+    const long long sum = client.submit(nested_parent, base, children).result();
+    const double s = seconds_since(t0);
+    if (sum != expected) throw std::runtime_error("nested_child: wrong sum");
+    wait_until_empty(client, "nested_child");
+    return s;
+  };
+  for (int i = 0; i < 3; ++i) once();  // warm-up
+  std::vector<double> per_child;
+  for (int r = 0; r < runs; ++r) per_child.push_back(once() * 1e6 / children);
+  Record("nested_child")
+      .field("impl", "cask")
+      .field("value", median(per_child))
+      .field("unit", "us")
+      .field("children", children)
+      .field("runs", runs)
+      .field("min", *std::min_element(per_child.begin(), per_child.end()))
+      .field("max", *std::max_element(per_child.begin(), per_child.end()))
+      .list("run_us_per_child", per_child)
+      .field("note", "one task maps 1,000 trivial children through get_client() and sums them "
+                     "with as_completed; (submit of the parent -> its result) / 1,000, median "
+                     "over runs")
+      .print();
+}
+
+/// wait(FIRST_COMPLETED) reaction: two tasks gated on events the bench controls; the main
+/// thread enters wait, a helper thread opens the first gate, the first task records a
+/// steady_clock timestamp right before it returns, and the reaction is the time from that
+/// timestamp to wait returning. The second task stays gated (seceded, so it holds no slot)
+/// until wait has returned.
+void wait_first_reaction(cask::Client& client, const Config& cfg) {
+  const int trials = cfg.runs ? cfg.runs : (cfg.quick ? 30 : 300);
+  const int warmup = cfg.quick ? 5 : 20;
+  const auto open_after = 2ms;  // the helper opens the first gate this long after wait starts
+  std::vector<double> us;
+  int late = 0;  // trials where the task finished before wait was entered (not counted)
+  for (int t = 0; t < warmup + trials; ++t) {
+    std::promise<void> gate_a, gate_b;
+    std::shared_future<void> open_a = gate_a.get_future().share();
+    std::shared_future<void> open_b = gate_b.get_future().share();
+    auto finished_at = std::make_shared<std::atomic<long long>>(0);
+    // Stateful lambdas: fresh keys every trial.
+    auto fa = client.submit([open_a, finished_at] {
+      open_a.wait();
+      finished_at->store(Clock::now().time_since_epoch().count(), std::memory_order_release);
+      return 1;
+    });
+    auto fb = client.submit([open_b] {
+      cask::secede();  // the gated task gives its slot back: the first can never queue behind it
+      open_b.wait();
+      return 2;
+    });
+    std::vector<cask::Future<int>> fs{fa, fb};
+    std::atomic<bool> entering{false};
+    std::thread opener([&] {
+      while (!entering.load(std::memory_order_acquire)) std::this_thread::yield();
+      std::this_thread::sleep_for(open_after);
+      gate_a.set_value();
+    });
+    const auto t_enter = Clock::now();
+    entering.store(true, std::memory_order_release);
+    auto res = cask::wait(fs, cask::FIRST_COMPLETED);
+    const auto t_return = Clock::now();
+    opener.join();
+    gate_b.set_value();
+    if (res.done.size() != 1 || !(res.done.front() == fa))
+      throw std::runtime_error("wait_first_reaction: wait returned the wrong set");
+    const long long done_ns = finished_at->load(std::memory_order_acquire);
+    if (fa.result() != 1 || fb.result() != 2) throw std::runtime_error("wait_first_reaction: wrong result");
+    const Clock::time_point t_done{Clock::duration(done_ns)};
+    if (t < warmup) continue;
+    if (t_done < t_enter) {
+      ++late;
+      continue;
+    }
+    us.push_back(std::chrono::duration<double, std::micro>(t_return - t_done).count());
+  }
+  wait_until_empty(client, "wait_first_reaction");
+  Record("wait_first_reaction")
+      .field("impl", "cask")
+      .field("value", median(us))
+      .field("unit", "us")
+      .field("trials", us.size())
+      .field("late", late)
+      .field("p10", percentile(us, 10))
+      .field("p90", percentile(us, 90))
+      .field("p99", percentile(us, 99))
+      .field("note", "time from the first task's last statement (a steady_clock stamp before "
+                     "it returns) to wait(fs, FIRST_COMPLETED) returning on the main thread; "
+                     "its gate opens 2 ms after wait is entered, the other task stays gated; "
+                     "median over trials")
+      .print();
+}
+
+// ---------------------------------------------------------------------------------------
+// The case table (report.py has the targets).
 
 struct Case {
   std::string name;
@@ -419,6 +592,11 @@ std::vector<Case> cases_for(const Config& cfg) {
     out.push_back({"map_gather_" + size_name(n),
                    [n](cask::Client& c, const Config& k) { map_gather(c, k, n); }});
   out.push_back({"memory_per_pending_future", memory_per_pending_future});
+  for (std::size_t n : cfg.as_completed_sizes)
+    out.push_back({"as_completed_" + size_name(n),
+                   [n](cask::Client& c, const Config& k) { as_completed_case(c, k, n); }});
+  out.push_back({"nested_child", nested_child});
+  out.push_back({"wait_first_reaction", wait_first_reaction});
   return out;
 }
 
@@ -464,6 +642,8 @@ int main(int argc, char** argv) {
     cfg.sizes = {1000, 10000};
   else
     cfg.sizes = {10000, 100000, 1000000};
+  cfg.as_completed_sizes = cfg.quick ? std::vector<std::size_t>{1000, 10000}
+                                     : std::vector<std::size_t>{10000, 100000};
 
   auto all = cases_for(cfg);
   std::vector<Case> chosen;

@@ -11,10 +11,15 @@ The cluster is Client(processes=False, n_workers=W, threads_per_worker=1) with W
 number of hardware threads, as cask's default client (one worker per hardware thread,
 one slot each). The dashboard is off (that only helps Dask).
 
-Output: one JSON object per line, like cask_bench. A map_gather size that would not
-finish within --budget seconds (estimated from the rate at the previous size; Dask's
-per-task cost does not fall with size, so the estimate is generous) is not run: it gets
-a record with "skipped": true and the estimate instead.
+Output: one JSON object per line, like cask_bench. A map_gather or as_completed size that
+would not finish within --budget seconds (estimated from the rate at the previous size;
+Dask's per-task cost does not fall with size, so the estimate is generous) is not run: it
+gets a record with "skipped": true and the estimate instead.
+
+Issue 3's cases: as_completed (map + as_completed(with_results=True), tasks/s),
+nested_child (a task maps 1,000 children via get_client() and sums them via as_completed,
+µs per child) and wait_first_reaction (first task's last statement -> wait(FIRST_COMPLETED)
+returning, µs).
 """
 import argparse
 import ctypes
@@ -204,10 +209,177 @@ def memory_per_pending_future(client, cfg):
                   f"client's Future objects"})
 
 
+# ---------------------------------------------------------------------------------------
+# Issue 3: as_completed, nested submission, wait(FIRST_COMPLETED).
+
+def as_completed_once(client, n):
+    from distributed import as_completed
+    x0 = next_arg(n)
+    expected = sum(range(x0 + 1, x0 + n + 1))
+    t0 = time.perf_counter()
+    fs = client.map(trivial, range(x0, x0 + n))
+    total, seen = 0, 0
+    for f, v in as_completed(fs, with_results=True):
+        total += v
+        seen += 1
+    elapsed = time.perf_counter() - t0
+    assert seen == n and total == expected
+    del fs, f  # the loop variable holds the last future
+    wait_until_empty(client)
+    return elapsed
+
+
+def as_completed_case(client, cfg):
+    """map() of n trivial tasks consumed with as_completed(fs, with_results=True); sizes
+    that would not finish within the budget are skipped with an estimate, as map_gather."""
+    sizes = [1000] if cfg.quick else [10_000, 100_000]
+    rate_estimate = 1000 / as_completed_once(client, 1000)  # warm-up and first estimate
+    for n in sizes:
+        name = "as_completed_" + size_name(n)
+        predicted = n / rate_estimate
+        if predicted > cfg.budget:
+            emit({"case": name, "impl": "dask", "value": None, "unit": "tasks/s", "n": n,
+                  "skipped": True, "estimated_s": predicted, "estimated_rate": rate_estimate,
+                  "note": f"not run: estimated {predicted:.0f} s > budget {cfg.budget:.0f} s "
+                          f"at the rate measured at the previous size"})
+            continue
+        runs = cfg.runs or max(1, min(3, int(cfg.budget // max(predicted, 1e-9))))
+        rates, totals = [], []
+        for _ in range(runs):
+            t = as_completed_once(client, n)
+            rates.append(n / t)
+            totals.append(t)
+        rate = statistics.median(rates)
+        rate_estimate = rate
+        emit({"case": name, "impl": "dask", "value": rate, "unit": "tasks/s", "n": n,
+              "runs": runs, "us_per_task": 1e6 / rate, "rates": rates,
+              "seconds": statistics.median(totals),
+              "note": "map() of n trivial tasks, then as_completed(fs, with_results=True) "
+                      "summing every value; from the start of map() to the last one consumed"})
+
+
+def nested_parent(base, n):
+    """Submits n children from inside a task (get_client) and sums them via as_completed.
+    It secedes while it waits (Dask's documented pattern; cask hands the slot back by
+    itself), so the children get both worker threads, and rejoins afterwards."""
+    from distributed import as_completed, get_client, rejoin, secede
+    client = get_client()
+    fs = client.map(trivial, range(base, base + n))
+    secede()
+    total = 0
+    for _, v in as_completed(fs, with_results=True):
+        total += v
+    rejoin()
+    return total
+
+
+def nested_child(client, cfg):
+    children = 1000
+    runs = cfg.runs or (2 if cfg.quick else 5)
+
+    def once():
+        base = next_arg(children)
+        expected = sum(range(base + 1, base + children + 1))
+        t0 = time.perf_counter()
+        total = client.submit(nested_parent, base, children, pure=False).result()
+        elapsed = time.perf_counter() - t0
+        assert total == expected
+        wait_until_empty(client)
+        return elapsed
+
+    once()  # warm-up
+    per_child = [once() * 1e6 / children for _ in range(runs)]
+    emit({"case": "nested_child", "impl": "dask", "value": statistics.median(per_child),
+          "unit": "us", "children": children, "runs": runs, "min": min(per_child),
+          "max": max(per_child), "run_us_per_child": per_child,
+          "note": "one task maps 1,000 trivial children through get_client() and sums them "
+                  "with as_completed (seceded while waiting); (submit of the parent -> its "
+                  "result) / 1,000, median over runs"})
+
+
+# Gates and finish stamps of the reaction case, reached by the tasks through sys.modules
+# like GATE (in-process workers share this memory).
+REACTION_GATES = {}
+REACTION_DONE = {}
+
+
+def reaction_first(trial):
+    import sys as _sys
+    import time as _time
+    main = _sys.modules["__main__"]
+    main.REACTION_GATES[trial][0].wait()
+    main.REACTION_DONE[trial] = _time.perf_counter()  # the task's last statement
+    return 1
+
+
+def reaction_second(trial):
+    import sys as _sys
+    from distributed import secede
+    secede()  # the gated task gives its thread back: the first can never queue behind it
+    _sys.modules["__main__"].REACTION_GATES[trial][1].wait()
+    return 2
+
+
+def wait_first_reaction(client, cfg):
+    """Time from the first task's last statement to wait(FIRST_COMPLETED) returning on the
+    main thread; its gate opens some time after wait is entered (long enough for wait to
+    be waiting), the other task stays gated until wait has returned."""
+    from distributed import wait
+    trials = cfg.runs or (5 if cfg.quick else 40)
+    warmup = 2 if cfg.quick else 5
+    open_after = 0.02
+    us, late = [], 0
+    for t in range(warmup + trials):
+        REACTION_GATES[t] = (threading.Event(), threading.Event())
+        fa = client.submit(reaction_first, t, pure=False)
+        fb = client.submit(reaction_second, t, pure=False)
+        entering = threading.Event()
+
+        def opener():
+            entering.wait()
+            time.sleep(open_after)
+            REACTION_GATES[t][0].set()
+
+        th = threading.Thread(target=opener)
+        th.start()
+        t_enter = time.perf_counter()
+        entering.set()
+        done, not_done = wait([fa, fb], return_when="FIRST_COMPLETED")
+        t_return = time.perf_counter()
+        th.join()
+        REACTION_GATES[t][1].set()
+        assert done == {fa} and not_done == {fb}, "wait returned the wrong set"
+        assert fa.result() == 1 and fb.result() == 2
+        t_done = REACTION_DONE.pop(t)
+        del REACTION_GATES[t], fa, fb, done, not_done
+        if t < warmup:
+            continue
+        if t_done < t_enter:
+            late += 1
+            continue
+        us.append((t_return - t_done) * 1e6)
+    wait_until_empty(client)
+    us.sort()
+
+    def pct(p):
+        return us[min(len(us) - 1, int(p / 100 * len(us)))]
+
+    emit({"case": "wait_first_reaction", "impl": "dask", "value": statistics.median(us),
+          "unit": "us", "trials": len(us), "late": late, "p10": pct(10), "p90": pct(90),
+          "p99": pct(99),
+          "note": f"time from the first task's last statement (a perf_counter stamp before it "
+                  f"returns) to wait(fs, FIRST_COMPLETED) returning on the main thread; its "
+                  f"gate opens {open_after * 1000:.0f} ms after wait is entered, the other "
+                  f"task stays gated; median over trials"})
+
+
 CASES = {
     "roundtrip": roundtrip,
     "map_gather": map_gather,
     "memory_per_pending_future": memory_per_pending_future,
+    "as_completed": as_completed_case,
+    "nested_child": nested_child,
+    "wait_first_reaction": wait_first_reaction,
 }
 
 

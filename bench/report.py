@@ -6,7 +6,7 @@
 Each row: case | cask | Dask | ratio | target | met?. The ratio is oriented so that higher
 is better for cask: cask/Dask for throughput, Dask/cask for latency and memory. A row's
 target is met when its absolute target (if any) and the ratio target (>= 100x Dask) both
-hold. New cases (issue 3) only need an entry in ROWS.
+hold. A new case only needs an entry in ROWS.
 """
 import json
 import sys
@@ -22,7 +22,7 @@ ROWS = [
     ("map_gather_1M", "map+gather 1M", "throughput", 200_000.0, "≥ 200,000 tasks/s"),
     ("@scaling", "per-task cost 1M ÷ 10k", "derived", 1.5, "≤ 1.5×"),
     ("memory_per_pending_future", "memory per pending future", "memory", 2048.0, "≤ 2 KB"),
-    # Issue 3 (added to cask_bench/dask_bench with these case names):
+    # Issue 3:
     ("as_completed_100k", "as_completed 100k", "throughput", 200_000.0, "≥ 200,000 tasks/s"),
     ("nested_child", "nested submission, per child", "latency", 20.0, "≤ 20 µs"),
     ("wait_first_reaction", "wait(FIRST_COMPLETED) reaction", "latency", 50.0, "≤ 50 µs"),
@@ -75,7 +75,7 @@ def cell(rec):
     text = fmt(rec.get("value"), rec.get("unit"))
     if rec.get("case") == "memory_per_pending_future" and rec.get("n"):
         text += f" (n={rec['n']:,})"
-    if rec.get("case") == "roundtrip" and rec.get("p90") is not None:
+    if rec.get("case") in ("roundtrip", "wait_first_reaction") and rec.get("p90") is not None:
         text += f", p90 {fmt(rec['p90'], 'us')}"
     return text, rec.get("value"), False
 
@@ -91,7 +91,8 @@ def main(argv):
              "|---|---|---|---|---|---|"]
     verdicts = []
     # Rows: the round trip, every map_gather size measured (sorted by size; sizes outside
-    # ROWS, from --quick or --sizes, get the ratio target only), then the rest of ROWS.
+    # ROWS, from --quick or --sizes, get the ratio target only), then the rest of ROWS
+    # (as_completed sizes likewise).
     def size_of(case):
         tail = case.rsplit("_", 1)[-1]
         mult = {"k": 1_000, "M": 1_000_000}.get(tail[-1:], 1)
@@ -99,13 +100,23 @@ def main(argv):
             return int(tail.rstrip("kM")) * mult
         except ValueError:
             return 0
-    maps = {r[0]: r for r in ROWS if r[0].startswith("map_gather_")}
-    for case in list(cask) + list(dask):
-        if case.startswith("map_gather_") and case not in maps:
-            maps[case] = (case, "map+gather " + case[len("map_gather_"):], "throughput", None, "")
+    # The same for as_completed sizes, in place of the as_completed_100k row.
+    def sized(prefix, label):
+        found = {r[0]: r for r in ROWS if r[0].startswith(prefix)}
+        for case in list(cask) + list(dask):
+            if case.startswith(prefix) and case not in found:
+                found[case] = (case, label + " " + case[len(prefix):], "throughput", None, "")
+        return sorted(found.values(), key=lambda r: size_of(r[0]))
     rows = [r for r in ROWS if r[0] == "roundtrip"]
-    rows += sorted(maps.values(), key=lambda r: size_of(r[0]))
-    rows += [r for r in ROWS if r[0] != "roundtrip" and not r[0].startswith("map_gather_")]
+    rows += sized("map_gather_", "map+gather")
+    for r in ROWS:
+        if r[0] == "roundtrip" or r[0].startswith("map_gather_"):
+            continue
+        if r[0].startswith("as_completed_"):
+            if r[0] == "as_completed_100k":
+                rows += sized("as_completed_", "as_completed")
+            continue
+        rows.append(r)
     for case, label, kind, absolute, target_text in rows:
         c, d = cask.get(case), dask.get(case)
         if kind == "derived":
@@ -126,7 +137,7 @@ def main(argv):
                          f"| {dtext} | | {target_text} | {'yes' if ok else '**no**'} |")
             continue
         if c is None and d is None:
-            continue  # a case not implemented yet (issue 3)
+            continue  # a case neither side ran
         ctext, cval, _ = cell(c)
         dtext, dval, bound = cell(d)
         ratio_text, ratio_ok = "—", None

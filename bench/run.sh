@@ -71,10 +71,15 @@ status=0
 timeout 400 "$bench" "${quick[@]}" --case roundtrip,map_gather | tee "$cask_out" >&2 || status=1
 timeout 200 "$bench" "${quick[@]}" --case memory_per_pending_future | grep -v '"case": "info"' \
   | tee -a "$cask_out" >&2 || status=1
+# Issue 3: as_completed, nested submission, wait(FIRST_COMPLETED) reaction.
+timeout 200 "$bench" "${quick[@]}" --case as_completed,nested_child,wait_first_reaction \
+  | grep -v '"case": "info"' | tee -a "$cask_out" >&2 || status=1
 
 echo "== Dask ($PY, distributed $($PY -c 'import distributed; print(distributed.__version__)')) ==" >&2
-timeout 420 "$PY" "$here/dask_bench.py" "${quick[@]}" 2>"$here/results/dask-$stamp.stderr" \
-  | tee "$dask_out" >&2 || status=1
+timeout 420 "$PY" "$here/dask_bench.py" "${quick[@]}" --case roundtrip,map_gather,memory_per_pending_future \
+  2>"$here/results/dask-$stamp.stderr" | tee "$dask_out" >&2 || status=1
+timeout 300 "$PY" "$here/dask_bench.py" "${quick[@]}" --case as_completed,nested_child,wait_first_reaction \
+  2>>"$here/results/dask-$stamp.stderr" | grep -v '"case": "info"' | tee -a "$dask_out" >&2 || status=1
 
 "$PY" "$here/report.py" "$cask_out" "$dask_out" >> "$table"
 echo >&2
