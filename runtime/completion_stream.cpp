@@ -5,6 +5,7 @@
 #include <functional>
 #include <mutex>
 #include <stop_token>
+#include <thread>
 
 #include "actors/protocols.hpp"
 #include "cask/errors.hpp"
@@ -66,8 +67,12 @@ void block(CompletionStream::Shared& s, std::unique_lock<std::mutex>& lk, Ready 
     // Poll briefly: completions often come faster than a futex wake-up (4-20 µs here).
     lk.unlock();
     const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(30);
-    for (unsigned i = 1; s.ready.load(std::memory_order_acquire) == 0; ++i)
-      if ((i & 63) == 0 && std::chrono::steady_clock::now() > until) break;
+    for (unsigned i = 1; s.ready.load(std::memory_order_acquire) == 0; ++i) {
+      if ((i & 63) == 0) {
+        if (std::chrono::steady_clock::now() > until) break;
+        std::this_thread::yield();  // the producers need this core more than we do
+      }
+    }
     lk.lock();
   }
   if (!ready() && !s.stopped) {
