@@ -1,4 +1,4 @@
-// This program demonstrates taking results as they become available with as_completed (example 6-6).
+// This program demonstrates taking results as they finish with as_completed (example 6-6).
 //
 // Python (Scaling Python with Dask, example 6-6):
 //   from dask.distributed import as_completed
@@ -12,38 +12,64 @@
 // `futures` are 6-1's slow futures, made in the order slowest first: client.map(slow,
 // [4, 3, 2, 1]), so that completion order (3, 6, 9, 12) is visibly not list order
 // (12, 9, 6, 3). The client has four workers so that all four run at once on any machine.
+// At the end the program checks its own output: slow() notes when each call returned, and
+// the futures must have come out in that order.
 // Time is scaled by CASK_EXAMPLE_TIME_SCALE (see example_time.hpp).
 #include <cask/cask.hpp>
 
 #include <chrono>
 #include <iomanip>
 #include <iostream>
+#include <map>
+#include <mutex>
+#include <set>
 #include <vector>
 
 #include "example_time.hpp"
 
+using clock_type = std::chrono::steady_clock;
+
+std::mutex returned_mutex;
+std::map<int, clock_type::time_point> returned;  // result -> when slow() returned it
+
 int slow(int x) {
   cask::this_task::sleep_for(examples::seconds(3 * x));  // time.sleep(3 * x)
+  std::lock_guard lock(returned_mutex);
+  returned[3 * x] = clock_type::now();
   return 3 * x;
 }
 
 int main() {
   cask::Client client{{.workers = 4, .threads_per_worker = 1}};
-  const auto start = std::chrono::steady_clock::now();
-  auto elapsed = [&] { return examples::chapter_seconds(std::chrono::steady_clock::now() - start); };
+  const auto start = clock_type::now();
+  auto elapsed = [&] { return examples::chapter_seconds(clock_type::now() - start); };
   std::cout << std::fixed << std::setprecision(1);
 
   std::vector<cask::Future<int>> futures = client.map(slow, std::vector{4, 3, 2, 1});
   std::cout << "futures = client.map(slow, [4, 3, 2, 1])\n";
 
+  std::vector<int> order;  // results in the order as_completed yielded them
   for (auto& f : cask::as_completed(futures)) {
     const double ready = elapsed();
     examples::sleep(2);  // Business numbers logic
     std::cout << f.result() << std::endl;
     std::cout << "  (finished at " << ready << " s, printed at " << elapsed() << " s)"
               << std::endl;
+    order.push_back(f.result());
   }
 
   // In list order (example 6-5) nothing could be printed before slow(4) is done at 12 s.
   std::cout << "all results after " << elapsed() << " s of chapter time\n";
+
+  // Completion order: no future may come out after one that finished clearly (50 ms) later.
+  // (Normally 3, 6, 9, 12; on a badly overloaded machine a task may finish late, and the
+  // order must follow.)
+  bool in_completion_order = order.size() == 4 && std::set(order.begin(), order.end()).size() == 4;
+  std::lock_guard lock(returned_mutex);
+  for (std::size_t i = 0; i < order.size(); ++i)
+    for (std::size_t j = i + 1; j < order.size(); ++j)
+      if (returned.at(order[j]) + std::chrono::milliseconds(50) < returned.at(order[i]))
+        in_completion_order = false;
+  std::cout << "each of the 4 futures came out once, in completion order: " << std::boolalpha
+            << in_completion_order << "\n";
 }

@@ -20,20 +20,33 @@
 // `futures` are 6-1's client.map(slow, range(1, 5)), finishing after 3, 6, 9 and 12 s:
 // within max_wait = 10 s the loop prints 3, 6 and 9, and slow(4) is cancelled. Each
 // cycle waits at most 1 s; cask::wait throws cask::TimeoutError when none finished in it.
-// The client has four workers so that all four run at once on any machine.
+// The client has four workers so that all four run at once on any machine. At the end the
+// program checks its own output against the times slow() returned: every future that was
+// done before the loop ended was printed (on a badly overloaded machine slow(3) may finish
+// too late, and then it is rightly among the cancelled ones).
 // Time is scaled by CASK_EXAMPLE_TIME_SCALE (see example_time.hpp).
 #include <cask/cask.hpp>
 
 #include <chrono>
 #include <iomanip>
 #include <iostream>
+#include <map>
+#include <mutex>
 #include <ranges>
+#include <set>
 #include <vector>
 
 #include "example_time.hpp"
 
+using clock_type = std::chrono::steady_clock;
+
+std::mutex returned_mutex;
+std::map<int, clock_type::time_point> returned;  // result -> when slow() returned it
+
 int slow(int x) {
-  cask::this_task::sleep_for(examples::seconds(3 * x));  // wakes early when cancelled
+  if (!cask::this_task::sleep_for(examples::seconds(3 * x))) return -1;  // cancelled
+  std::lock_guard lock(returned_mutex);
+  returned[3 * x] = clock_type::now();
   return 3 * x;
 }
 
@@ -42,19 +55,24 @@ int main() {
   std::vector<cask::Future<int>> futures = client.map(slow, std::views::iota(1, 5));
 
   const double max_wait = 10;
-  const auto start = std::chrono::steady_clock::now();
-  auto elapsed = [&] { return examples::chapter_seconds(std::chrono::steady_clock::now() - start); };
+  const auto start = clock_type::now();
+  auto elapsed = [&] { return examples::chapter_seconds(clock_type::now() - start); };
 
+  std::set<int> printed;
   int cycles_without_result = 0;
   while (!futures.empty() && elapsed() < max_wait) {
     try {
       auto finished = cask::wait(futures, examples::seconds(1), cask::FIRST_COMPLETED);
-      for (const auto& f : finished.done) std::cout << f.result() << std::endl;
+      for (const auto& f : finished.done) {
+        std::cout << f.result() << std::endl;
+        printed.insert(f.result());
+      }
       futures = finished.not_done;
     } catch (const cask::TimeoutError&) {
       ++cycles_without_result;  // No future finished in this cycle
     }
   }
+  const auto loop_end = clock_type::now();
   std::cout << std::fixed << std::setprecision(1) << "stopped waiting after " << elapsed()
             << " s (max_wait = " << max_wait << " s); " << cycles_without_result
             << " cycles ended in cask::TimeoutError\n";
@@ -63,4 +81,15 @@ int main() {
   std::cout << "remaining: " << futures.size() << " future(s)\n";
   for (const auto& f : futures) f.cancel();
   for (const auto& f : futures) std::cout << "cancelled: " << f << "\n";
+
+  // Check: a result not printed must not have been ready (50 ms) before the loop ended.
+  bool all_in_time_printed = true;
+  {
+    std::lock_guard lock(returned_mutex);
+    for (const auto& [result, when] : returned)
+      if (!printed.contains(result) && when + std::chrono::milliseconds(50) < loop_end)
+        all_in_time_printed = false;
+  }
+  std::cout << "every result ready within the time limit was printed, the rest cancelled: "
+            << std::boolalpha << all_in_time_printed << "\n";
 }

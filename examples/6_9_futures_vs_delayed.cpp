@@ -1,4 +1,4 @@
-// This program demonstrates that a future starts at once while a delayed call waits for compute (example 6-9).
+// This program demonstrates that futures start right away, unlike delayed calls (example 6-9).
 //
 // Python (Scaling Python with Dask, example 6-9):
 //   slow_future = client.submit(slow, 1)
@@ -16,12 +16,12 @@
 // result() takes about 2 s; compute() only starts the delayed call, so it takes the full
 // 3 s. Times are printed in chapter seconds (the real time divided by
 // CASK_EXAMPLE_TIME_SCALE, see example_time.hpp), so the two can be compared at any scale.
+// slow() also notes when each call started, which shows the reason without timing
+// guesses: the future was running before result() was called, the delayed call only
+// started inside compute().
 //
-// One difference from Dask: dask.delayed is impure by default (every call gets a fresh
-// key), while cask::delayed(slow)(1) is keyed like client.submit(slow, 1) (pure, because
-// slow and 1 can be hashed). It would share slow_future's key, and compute() would just
-// return slow_future's value instead of running slow(1) again. To compare like the chapter,
-// slow_delayed is built as a Delayed whose start submits with options{.pure = false}.
+// As in Dask, a delayed call gets its own key when it is made, so compute() runs slow(1)
+// again instead of reusing slow_future's result.
 #include <cask/cask.hpp>
 
 #include <chrono>
@@ -64,9 +64,7 @@ int main() {
 
   const auto submitted = clock_type::now();
   auto slow_future = client.submit(slow, 1);
-  // dask.delayed(slow)(1), impure as in Dask (see above): nothing runs until compute.
-  cask::Delayed<int> slow_delayed(
-      [](cask::Client& c) { return c.submit(cask::options{.pure = false}, slow, 1); });
+  auto slow_delayed = cask::delayed(slow)(1);  // nothing runs until compute
   // Pretend we do some other work here
   examples::sleep(1);
 
@@ -89,6 +87,5 @@ int main() {
   std::cout << "slow_delayed only started once compute() was called: "
             << (started(1) >= delayed_asked) << "\n";
   // The future had a 1 s head start: about 2 s against 3 s.
-  std::cout << "future_time is clearly smaller than delayed_time (by more than 0.5 s): "
-            << (future_time < delayed_time - 0.5) << "\n";
+  std::cout << "future_time < delayed_time: " << (future_time < delayed_time) << "\n";
 }

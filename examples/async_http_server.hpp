@@ -291,7 +291,8 @@ class AsyncHttpServer {
     Connection& c = it->second;
     if (c.state == State::writing) {
       while (c.written < c.out.size()) {
-        const auto n = ::send(c.fd, c.out.data() + c.written, c.out.size() - c.written, MSG_NOSIGNAL);
+        const auto n =
+            ::send(c.fd, c.out.data() + c.written, c.out.size() - c.written, MSG_NOSIGNAL);
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;  // wait for POLLOUT
         if (n <= 0) return close_connection(id);
         c.written += static_cast<std::size_t>(n);

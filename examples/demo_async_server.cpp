@@ -1,4 +1,4 @@
-// This program demonstrates an asynchronous HTTP server whose handlers answer when a cask future completes.
+// This program demonstrates an HTTP server whose handlers answer when a cask future completes.
 //
 // The chapter's use case "integration with other asynchronous servers (such as Tornado)":
 // a request handler submits work to the cluster and the response goes out when the future
@@ -69,14 +69,15 @@ class Gate {
     }
     cv_.notify_all();
   }
+  /// False after `timeout`, or at once when the running task is cancelled.
   bool wait_for(std::chrono::seconds timeout) {
     std::unique_lock lock(mutex_);
-    return cv_.wait_for(lock, timeout, [this] { return open_; });
+    return cv_.wait_for(lock, cask::this_task::stop_token(), timeout, [this] { return open_; });
   }
 
  private:
   std::mutex mutex_;
-  std::condition_variable cv_;
+  std::condition_variable_any cv_;
   bool open_ = false;
 };
 Gate weights_arrived;
@@ -86,7 +87,7 @@ Model load_model() {
   cask::secede();
   const bool arrived = weights_arrived.wait_for(30s);
   cask::rejoin();
-  if (!arrived) throw std::runtime_error("load_model: the weights never arrived");
+  if (!arrived) throw std::runtime_error("load_model: cancelled, or the weights never arrived");
   return trained;
 }
 
@@ -95,12 +96,13 @@ struct Outcome {
   std::string body;
 };
 
-Outcome get(const std::string& url, const std::string& target) {
+// GET url+target with cpp-httplib's client; gives up after `timeout` without an answer.
+Outcome get(const std::string& url, const std::string& target, std::chrono::seconds timeout) {
   httplib::Client http(url);
   http.set_connection_timeout(5s);
-  http.set_read_timeout(30s);
+  http.set_read_timeout(timeout);
   auto r = http.Get(target);
-  if (!r) return {0, "no response: " + httplib::to_string(r.error())};
+  if (!r) return {0, "no response: " + httplib::to_string(r.error()) + "\n"};
   return {r->status, r->body};
 }
 
@@ -111,7 +113,8 @@ int main() {
   std::mutex handler_threads_mutex;
   std::set<std::thread::id> handler_threads;  // threads the handler ran on
 
-  examples::AsyncHttpServer server([&](const examples::HttpRequest& req, examples::Responder respond) {
+  examples::AsyncHttpServer server([&](const examples::HttpRequest& req,
+                                       examples::Responder respond) {
     {
       std::lock_guard lock(handler_threads_mutex);
       handler_threads.insert(std::this_thread::get_id());
@@ -146,7 +149,8 @@ int main() {
   std::vector<std::thread> clients;
   for (int i = 0; i <= n; ++i) {
     const int x = i < n ? i : -1;
-    clients.emplace_back([&, i, x] { outcomes[i] = get(server.url(), "/predict?x=" + std::to_string(x)); });
+    clients.emplace_back(
+        [&, i, x] { outcomes[i] = get(server.url(), "/predict?x=" + std::to_string(x), 30s); });
   }
 
   int status = 0;
@@ -159,9 +163,9 @@ int main() {
     status = 1;
   }
   // The loop is free: it answers other requests while those wait.
-  const Outcome health = get(server.url(), "/health");
+  const Outcome health = get(server.url(), "/health", 5s);
   std::cout << "GET /health while they wait: " << health.status << " " << health.body;
-  const Outcome bad = get(server.url(), "/predict?x=abc");
+  const Outcome bad = get(server.url(), "/predict?x=abc", 5s);
   std::cout << "GET /predict?x=abc while they wait: " << bad.status << " " << bad.body;
   std::cout << "still open: " << server.open_requests() << "; model: " << model << "\n";
 

@@ -1,4 +1,4 @@
-// This program demonstrates deadline-bound model scoring: combine whatever models answered in time, cancel the rest.
+// This program demonstrates deadline-bound scoring: combine the models that answered in time.
 //
 // The chapter's use case "timeouts" (examples 6-7 and 6-8): a boosted model must decide
 // within a time budget, so it collects the scores of every model that answered in time and
@@ -96,7 +96,8 @@ int main() {
   std::vector<cask::Future<double>> futures;
   std::map<std::string, std::string> model_of;  // future key -> model name
   for (const auto& m : models) {
-    futures.push_back(client.submit(cask::options{.deadline = deadline}, score, m.name, request_id));
+    futures.push_back(
+        client.submit(cask::options{.deadline = deadline}, score, m.name, request_id));
     model_of[futures.back().key()] = m.name;
   }
 

@@ -1,4 +1,4 @@
-// This program demonstrates the request/response pattern: tasks query a service, main takes answers as they come.
+// This program demonstrates request/response: tasks query a service, answers come as they arrive.
 //
 // The chapter's use case "request/response": call a remote service and block on its result
 // (later). Here the service is a small stock-quote server that the program starts on
@@ -18,7 +18,8 @@
 // Every request goes over real HTTP. A task waiting on the network is not doing cask work,
 // so fetch_quote gives its worker slot back while it waits (cask::secede, as in Dask) and
 // all six requests are in flight at once even when the cluster has fewer slots. The
-// requests are made slowest first, and the answers are printed in the order they arrive.
+// requests are made slowest first, and the answers are printed in the order they arrive
+// (checked at the end against the times the tasks got them), then by symbol.
 // Time is scaled by CASK_EXAMPLE_TIME_SCALE (see example_time.hpp).
 #include <cask/cask.hpp>
 #include <httplib.h>
@@ -30,7 +31,9 @@
 #include <iomanip>
 #include <iostream>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -114,6 +117,10 @@ struct Seceded {
   Seceded& operator=(const Seceded&) = delete;
 };
 
+std::mutex answered_mutex;
+// When each task got its answer, by symbol.
+std::map<std::string, std::chrono::steady_clock::time_point> answered;
+
 Quote fetch_quote(const std::string& symbol) {
   httplib::Client http(service_url);
   http.set_connection_timeout(std::chrono::seconds(5));
@@ -122,6 +129,10 @@ Quote fetch_quote(const std::string& symbol) {
     Seceded waiting_on_the_network;
     return http.Get("/quote", httplib::Params{{"symbol", symbol}}, httplib::Headers{});
   }();
+  {
+    std::lock_guard lock(answered_mutex);
+    answered[symbol] = std::chrono::steady_clock::now();
+  }
   if (!r) throw std::runtime_error("quote service unreachable: " + httplib::to_string(r.error()));
   const auto body = nlohmann::json::parse(r->body);
   if (r->status != 200)
@@ -147,22 +158,43 @@ int main() {
 
   int quotes = 0, errors = 0;
   bool all_correct = true;
+  std::vector<std::string> order;             // symbols in the order their answers were taken
+  std::map<std::string, std::string> answer;  // symbol -> what it answered
   std::cout << std::fixed;
   for (auto& f : cask::as_completed(futures)) {
     const double after = examples::chapter_seconds(std::chrono::steady_clock::now() - start);
     const std::string& symbol = symbol_of.at(f.key());
-    std::cout << std::left << std::setw(6) << symbol << std::right;
+    std::ostringstream line;
+    line << std::fixed;
     try {
       const Quote q = f.result();
       ++quotes;
       const bool correct = q.symbol == symbol && q.price == price_list.at(symbol).price;
       all_correct = all_correct && correct;
-      std::cout << std::setprecision(2) << q.price << (correct ? "" : " (WRONG)");
+      line << std::setprecision(2) << q.price << (correct ? "" : " (WRONG)");
     } catch (const std::exception& e) {
       ++errors;
-      std::cout << "error: " << e.what();
+      line << "error: " << e.what();
     }
-    std::cout << std::setprecision(1) << "  (after " << after << " s)" << std::endl;
+    std::cout << std::left << std::setw(6) << symbol << std::right << line.str()
+              << std::setprecision(1) << "  (after " << after << " s)" << std::endl;
+    order.push_back(symbol);
+    answer[symbol] = line.str();
+  }
+
+  std::cout << "by symbol:\n";
+  for (const auto& [symbol, text] : answer)
+    std::cout << "  " << std::left << std::setw(6) << symbol << std::right << text << "\n";
+
+  // The answers were taken in the order the tasks got them: no answer came out after one
+  // that arrived clearly (50 ms) later. (Normally ZZZZ, GOOG, AAPL, MSFT, NVDA, BRK.A.)
+  bool arrival_order = order.size() == symbols.size();
+  {
+    std::lock_guard lock(answered_mutex);
+    for (std::size_t i = 0; i < order.size(); ++i)
+      for (std::size_t j = i + 1; j < order.size(); ++j)
+        if (answered.at(order[j]) + std::chrono::milliseconds(50) < answered.at(order[i]))
+          arrival_order = false;
   }
 
   const double total = examples::chapter_seconds(std::chrono::steady_clock::now() - start);
@@ -171,6 +203,7 @@ int main() {
   std::cout << futures.size() << " answers: " << quotes << " quotes, " << errors
             << " error(s); every quote matches the price list: " << std::boolalpha
             << all_correct << "\n";
+  std::cout << "answers taken in the order they arrived: " << arrival_order << "\n";
   std::cout << "all answers after " << total << " s on " << client.stats().slots
             << " worker slot(s); one after another the requests would take " << sequential
             << " s\n";

@@ -54,7 +54,7 @@ cmake --build "$build" -j2 --target cask_examples
 
 # --- run ------------------------------------------------------------------------------
 mapfile -t examples < <(find "$build/examples" -maxdepth 1 -type f -perm -u+x \
-  -regextype posix-extended -regex '.*/[0-9]+_[0-9]+_[A-Za-z0-9_]+' -printf '%f\n' | sort -V)
+  -regextype posix-extended -regex '.*/([0-9]+_[0-9]+|demo)_[A-Za-z0-9_]+' -printf '%f\n' | sort -V)
 if ((${#examples[@]} == 0)); then
   echo "demo.sh: no example programs found in $build/examples" >&2
   exit 1
@@ -63,11 +63,15 @@ fi
 echo "== running ${#examples[@]} examples with CASK_EXAMPLE_TIME_SCALE=$CASK_EXAMPLE_TIME_SCALE"
 failed=()
 for name in "${examples[@]}"; do
-  number=$(sed -E 's/^([0-9]+)_([0-9]+)_.*/\1-\2/' <<<"$name")
-  title=$(sed -E 's/^[0-9]+_[0-9]+_//; s/_/ /g' <<<"$name")
   echo
   echo "=================================================================================="
-  echo "Example $number: $title"
+  if [[ $name == demo_* ]]; then
+    echo "Demo: $(sed -E 's/^demo_//; s/_/ /g' <<<"$name")"
+  else
+    number=$(sed -E 's/^([0-9]+)_([0-9]+)_.*/\1-\2/' <<<"$name")
+    title=$(sed -E 's/^[0-9]+_[0-9]+_//; s/_/ /g' <<<"$name")
+    echo "Example $number: $title"
+  fi
   source_file="$repo/examples/$name.cpp"
   if [[ -f $source_file ]]; then
     head -n 1 "$source_file" | sed -E 's#^// ?##'

@@ -76,13 +76,17 @@ class Delayed {
   Future<R> started_;
 };
 
-/// Wraps a callable so that calling it describes a task instead of running it.
+/// Wraps a callable so that calling it describes a task instead of running it. As in
+/// Dask, each call gets a fresh key when it is made: computing it twice while its first
+/// future lives shares that future, and a delayed call is never merged with a submit.
 template <class F>
 auto delayed(F f) {
   return [f]<class... Args>(Args&&... args) {
     using R = std::decay_t<detail::task_result_t<F, detail::started_t<Args>...>>;
-    return Delayed<R>([f, ... args = std::forward<Args>(args)](Client& c) {
-      return c.submit(f, detail::start_arg(args, c)...);
+    options opts;
+    opts.key = detail::fresh_key(detail::identify(f).name);
+    return Delayed<R>([f, opts, ... args = std::forward<Args>(args)](Client& c) {
+      return c.submit(opts, f, detail::start_arg(args, c)...);
     });
   };
 }
