@@ -149,6 +149,13 @@ struct Submission {
 };
 using SubmissionBatch = std::shared_ptr<std::vector<Submission>>;
 
+/// A handle asking for its task to be cancelled; the scheduler completes it with the result.
+struct Cancellation {
+  Key key;
+  std::weak_ptr<FutureCore> canceller;
+};
+using CancelBatch = std::shared_ptr<std::vector<Cancellation>>;
+
 /// The worker: runs jobs on its own execution slots.
 using worker_actor = caf::typed_actor<
     caf::reacts_to<execute_atom, std::vector<JobPtr>>,
@@ -164,7 +171,7 @@ using scheduler_actor = caf::typed_actor<
     caf::reacts_to<dispatch_atom>,                       // to itself: place ready jobs
     caf::reacts_to<deadline_atom, Key>,                  // to itself: a task's deadline passed
     caf::reacts_to<release_atom, Key, std::uintptr_t>,           // key, holder
-    caf::reacts_to<cancel_atom, std::string, std::weak_ptr<FutureCore>>,  // key, canceller
+    caf::reacts_to<cancel_atom, CancelBatch>,
     caf::reacts_to<forget_atom, std::vector<std::string>>,
     caf::reacts_to<capacity_atom, std::size_t, int>,  // worker, +/- slots (secede/rejoin)
     caf::replies_to<stats_atom>::with<ClusterStats>,
@@ -179,6 +186,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cask::detail::JobPtr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<cask::detail::JobPtr>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cask::detail::Listener)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cask::detail::SubmissionBatch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cask::detail::CancelBatch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cask::Status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cask::ClusterStats)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::weak_ptr<cask::detail::FutureCore>)

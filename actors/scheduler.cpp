@@ -231,6 +231,28 @@ void submit(self_ptr self, Submission& s) {
   e.deps = std::move(input_keys);
 }
 
+/// Answers the cancelling handle at once with the truth: cancelled, or the outcome the
+/// task already had (cancelling a finished task changes nothing).
+void cancel_one(self_ptr self, const Cancellation& c) {
+  auto core = c.canceller.lock();
+  const std::string& key = *c.key;
+  auto it = self->state.tasks.find(key);
+  if (it == self->state.tasks.end()) {
+    if (core) core->complete(Status::cancelled, nullptr, std::make_exception_ptr(CancelledError(key)));
+    return;
+  }
+  auto& e = it->second;
+  const bool ended = e.status != Status::pending || (e.job && e.job->published.load(std::memory_order_acquire));
+  if (!ended) {
+    if (core) core->complete(Status::cancelled, nullptr, std::make_exception_ptr(CancelledError(key)));
+    forget(self, it);
+  } else if (core && e.job) {
+    core->complete(e.job->outcome.status, e.job->outcome.value, e.job->outcome.error);
+  } else if (core) {
+    subscribe(self, e, Listener{c.canceller, nullptr, 0});
+  }
+}
+
 /// The entry for `key` if it still belongs to the actor that sent the current message.
 Entry* entry_of_sender(self_ptr self, std::string_view key) {
   auto it = self->state.tasks.find(key);
@@ -342,26 +364,18 @@ scheduler_actor::behavior_type scheduler_main(self_ptr self, std::vector<WorkerI
           e.holders.erase(h);
           if (unwanted(e)) forget(self, it);
         },
-        [self](cancel_atom, std::string& key, std::weak_ptr<FutureCore>& canceller) {
-          // Answers the cancelling handle at once with the truth: cancelled, or the
-          // outcome the task already had (cancelling a finished task changes nothing).
-          auto core = canceller.lock();
-          auto it = self->state.tasks.find(key);
-          if (it == self->state.tasks.end()) {
-            if (core) core->complete(Status::cancelled, nullptr, std::make_exception_ptr(CancelledError(key)));
-            return;
+        [self](cancel_atom, CancelBatch& batch) {
+          // First stop every job of the batch, so that a slot freed by cancelling one of
+          // them cannot start the next (Dask cancels a list in one message, too).
+          for (const auto& c : *batch) {
+            auto it = self->state.tasks.find(*c.key);
+            if (it != self->state.tasks.end() && it->second.status == Status::pending && it->second.job &&
+                !it->second.job->published.load(std::memory_order_acquire)) {
+              auto expected = JobPhase::queued;
+              it->second.job->phase.compare_exchange_strong(expected, JobPhase::cancelled);
+            }
           }
-          auto& e = it->second;
-          const bool ended = e.status != Status::pending ||
-                             (e.job && e.job->published.load(std::memory_order_acquire));
-          if (!ended) {
-            if (core) core->complete(Status::cancelled, nullptr, std::make_exception_ptr(CancelledError(key)));
-            forget(self, it);
-          } else if (core && e.job) {
-            core->complete(e.job->outcome.status, e.job->outcome.value, e.job->outcome.error);
-          } else if (core) {
-            subscribe(self, e, Listener{canceller, nullptr, 0});
-          }
+          for (const auto& c : *batch) cancel_one(self, c);
         },
         [self](forget_atom, std::vector<std::string>& keys) {
           auto& st = self->state;

@@ -121,8 +121,11 @@ void ClientState::release(const Key& key, std::uintptr_t holder) {
   send(release_atom::value, key, holder);
 }
 
-bool ClientState::cancel(const std::string& key, std::weak_ptr<FutureCore> canceller) {
-  return send(cancel_atom::value, key, std::move(canceller));
+bool ClientState::cancel(const std::vector<CorePtr>& handles) {
+  auto batch = std::make_shared<std::vector<Cancellation>>();
+  batch->reserve(handles.size());
+  for (const auto& h : handles) batch->push_back(Cancellation{h->shared_key(), h});
+  return send(cancel_atom::value, std::move(batch));
 }
 
 void ClientState::fire_and_forget(std::vector<std::string> keys) {

@@ -45,9 +45,9 @@ class ClientState : public std::enable_shared_from_this<ClientState> {
   void scatter(const CorePtr& handle, Value value);
   // The following drop their message silently once the client is closed.
   void release(const Key& key, std::uintptr_t holder);
-  /// Asks the scheduler to cancel `key`; it completes `canceller` with the result. False
-  /// when the client is closed.
-  bool cancel(const std::string& key, std::weak_ptr<FutureCore> canceller);
+  /// Asks the scheduler to cancel these tasks, in one message; it completes each handle
+  /// with the result. False when the client is closed.
+  bool cancel(const std::vector<CorePtr>& handles);
   void fire_and_forget(std::vector<std::string> keys);
 
   ClusterStats stats();

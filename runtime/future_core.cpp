@@ -83,18 +83,35 @@ bool FutureCore::complete(Status status, Value value, std::exception_ptr error) 
   return true;
 }
 
-void FutureCore::request_cancel() {
-  if (done()) return;  // cancelling a finished future leaves its value alone
-  if (!client_->cancel(*key_, weak_from_this()))
-    complete(Status::cancelled, nullptr, std::make_exception_ptr(CancelledError(*key_)));
+void cancel_all(const std::vector<CorePtr>& cores) {
+  // Synchronous, like Dask's: the scheduler answers each handle at once, with cancelled
+  // or with the outcome the task already had. One message per client, so that a batch is
+  // cancelled as a whole.
+  std::vector<CorePtr> pending;
+  for (const auto& c : cores)
+    if (c && !c->done()) pending.push_back(c);
+  while (!pending.empty()) {
+    auto* client = pending.front()->client().get();
+    std::vector<CorePtr> mine;
+    std::erase_if(pending, [&](const CorePtr& c) {
+      if (c->client().get() != client) return false;
+      mine.push_back(c);
+      return true;
+    });
+    if (!client->cancel(mine))  // closed: nothing will answer
+      for (auto& c : mine) c->complete(Status::cancelled, nullptr, std::make_exception_ptr(CancelledError(c->key())));
+  }
+  for (const auto& c : cores) {
+    if (!c) continue;
+    // A task cancelling itself does not wait for the answer.
+    if (auto* task = current_task(); task && task->job && *task->job->key == c->key()) continue;
+    c->wait();
+  }
 }
 
 void FutureCore::cancel() {
-  request_cancel();
-  // Synchronous, like Dask's: the scheduler answers this handle at once, with cancelled
-  // or with the outcome the task already had. A task cancelling itself does not wait.
-  if (auto* task = current_task(); task && task->job && *task->job->key == *key_) return;
-  wait();
+  if (done()) return;  // cancelling a finished future leaves its value alone
+  cancel_all({shared_from_this()});
 }
 
 void FutureCore::add_callback(std::function<void()> fn) {

@@ -145,8 +145,10 @@ class Client {
   /// Cancels every future in fs (see Future::cancel).
   template <class T>
   void cancel(const std::vector<Future<T>>& fs) const {
-    for (const auto& f : fs) f.core()->request_cancel();  // all requests first, then wait
-    for (const auto& f : fs) f.core()->cancel();
+    std::vector<detail::CorePtr> cores;
+    cores.reserve(fs.size());
+    for (const auto& f : fs) cores.push_back(f.core());
+    detail::cancel_all(cores);  // one message: no task of the list starts meanwhile
   }
 
   /// Counts from the scheduler and the workers, read in one round trip.

@@ -77,8 +77,6 @@ class FutureCore : public std::enable_shared_from_this<FutureCore> {
   /// Cancels the task and returns once this core is final: cancelled, or finished/erred
   /// when the task had already ended (cancelling a finished task changes nothing).
   void cancel();
-  /// The first half of cancel(): asks, does not wait.
-  void request_cancel();
 
   /// Runs fn once the core is done, on the client's callback thread (never a CAF thread).
   void add_callback(std::function<void()> fn);
@@ -109,5 +107,8 @@ class FutureCore : public std::enable_shared_from_this<FutureCore> {
 };
 
 using CorePtr = std::shared_ptr<FutureCore>;
+
+/// Cancels all of them as one batch (see FutureCore::cancel); returns once each is final.
+void cancel_all(const std::vector<CorePtr>& cores);
 
 }  // namespace cask::detail
