@@ -43,8 +43,8 @@ TEST_CASE("AsCompleted.done_futures_come_first" * doctest::timeout(15)) {
   cask::Client client{{.workers = 1, .threads_per_worker = 2}};
   Gate gate;
   Futures fs{client.submit(gate.task(1)), client.submit(slow, 2), client.submit(slow, 3)};
-  REQUIRE(fs[1].result() == 6);
-  REQUIRE(fs[2].result() == 9);
+  REQUIRE(fs[1].result(kPatience) == 6);
+  REQUIRE(fs[2].result(kPatience) == 9);
   REQUIRE(gate.started->wait_for());
   auto ac = cask::as_completed(fs);
   auto first = ac.next();
@@ -228,8 +228,8 @@ TEST_CASE("AsCompleted.batches_give_everything_done_so_far" * doctest::timeout(1
   cask::Client client{{.workers = 1, .threads_per_worker = 3}};
   Gate gate;
   Futures fs{client.submit(slow, 1), client.submit(gate.task(2)), client.submit(slow, 3)};
-  REQUIRE(fs[0].result() == 3);
-  REQUIRE(fs[2].result() == 9);
+  REQUIRE(fs[0].result(kPatience) == 3);
+  REQUIRE(fs[2].result(kPatience) == 9);
   REQUIRE(gate.started->wait_for());
   std::vector<Futures> batches;
   for (auto& batch : cask::as_completed(fs).batches()) {
@@ -291,21 +291,30 @@ TEST_CASE("AsCompleted.timeout_on_whole_iteration" * doctest::timeout(15)) {
   Gate gate;
   Futures fs{client.submit(slow, 1), client.submit(gate.task(2))};
   REQUIRE(gate.started->wait_for());
+  REQUIRE(fs[0].result(kPatience) == 3);
+  // Bounded even if the timeout never fires: then the gate opens after kPatience and the
+  // iteration ends without a TimeoutError, which fails below.
+  auto test_done = make_event();
+  std::thread safety_net([test_done, open = gate.open] {
+    if (!test_done->wait_for(kPatience)) open->set();
+  });
   const auto t0 = std::chrono::steady_clock::now();
   auto ac = cask::as_completed(fs, 200ms);
   std::vector<int> seen;
   try {
     for (auto& f : ac) seen.push_back(f.result());
-    FAIL("the iteration ended although a future was outstanding");
+    FAIL_CHECK("the iteration ended although a future was outstanding");
   } catch (const cask::TimeoutError&) {
     CHECK(since(t0) >= 200ms);
   }
+  test_done->set();
+  safety_net.join();
   CHECK(seen == std::vector{3});  // the done one came out before the timeout
   CHECK(ac.count() == 1);         // one outstanding
   // The future keeps running and finishes.
   CHECK(fs[1].status() == cask::Status::pending);
   gate.open->set();
-  CHECK(fs[1].result() == 2);
+  CHECK(fs[1].result(kPatience) == 2);
   CHECK_FALSE(gate.stop_seen->load());
 }
 
@@ -357,28 +366,32 @@ TEST_CASE("AsCompleted.timeout_not_hit_when_all_complete_in_time" * doctest::tim
 }
 
 TEST_CASE("AsCompleted.empty_list_yields_nothing" * doctest::timeout(10)) {
-  const Futures none;
-  int steps = 0;
-  for (auto& f : cask::as_completed(none)) {
-    (void)f;
-    ++steps;
-  }
-  for (auto& c : cask::as_completed(none).with_results()) {
-    (void)c;
-    ++steps;
-  }
-  for (auto& b : cask::as_completed(none).batches()) {
-    (void)b;
-    ++steps;
-  }
-  for (auto& f : cask::as_completed(none, 0s)) {  // even with an expired timeout
-    (void)f;
-    ++steps;
-  }
-  CHECK(steps == 0);
-  auto ac = cask::as_completed(none);
-  CHECK_FALSE(ac.next().has_value());
-  CHECK(ac.is_empty());
+  // On a thread of its own: an iteration that blocked would fail the bounded get().
+  InBackground<int> iterating([] {
+    const Futures none;
+    int steps = 0;
+    for (auto& f : cask::as_completed(none)) {
+      (void)f;
+      ++steps;
+    }
+    for (auto& c : cask::as_completed(none).with_results()) {
+      (void)c;
+      ++steps;
+    }
+    for (auto& b : cask::as_completed(none).batches()) {
+      (void)b;
+      ++steps;
+    }
+    for (auto& f : cask::as_completed(none, 0s)) {  // even with an expired timeout
+      (void)f;
+      ++steps;
+    }
+    auto ac = cask::as_completed(none);
+    if (ac.next().has_value()) ++steps;
+    if (!ac.is_empty()) ++steps;
+    return steps;
+  });
+  CHECK(iterating.get() == 0);
 }
 
 TEST_CASE("AsCompleted.error_and_cancel_mid_iteration" * doctest::timeout(15)) {
@@ -399,6 +412,7 @@ TEST_CASE("AsCompleted.error_and_cancel_mid_iteration" * doctest::timeout(15)) {
   }
   CHECK(order == Futures{fs[0], fs[2], fs[1]});
   CHECK(statuses == std::vector{cask::Status::finished, cask::Status::cancelled, cask::Status::error});
+  REQUIRE(victim.left->wait_for());  // the cancelled one was asked to stop and returned
   CHECK(victim.stop_seen->load());
 }
 
@@ -409,11 +423,14 @@ TEST_CASE("AsCompleted.client_cancel_mid_iteration" * doctest::timeout(15)) {
   for (int i = 0; i < 5; ++i) fs.push_back(client.submit(cask::options{.pure = false}, slow, i));
   REQUIRE(gate.started->wait_for());
   std::size_t yielded = 0, cancelled = 0;
+  std::string seen;
   for (auto& f : cask::as_completed(fs)) {
     ++yielded;
+    seen += std::string(cask::to_string(f.status())) + " " + f.key() + "; ";
     if (f.status() == cask::Status::cancelled) ++cancelled;
     if (yielded == 1) client.cancel(Futures(fs.begin() + 1, fs.end()));
   }
+  INFO("yielded: ", seen);
   CHECK(yielded == fs.size());
   CHECK(cancelled == fs.size() - 1);
 }
@@ -425,7 +442,7 @@ TEST_CASE("AsCompleted.futures_of_destroyed_client" * doctest::timeout(15)) {
     cask::Client client{{.workers = 1, .threads_per_worker = 1}};
     Gate gate;
     fs.push_back(client.submit(slow, 2));
-    REQUIRE(fs[0].result() == 6);
+    REQUIRE(fs[0].result(kPatience) == 6);
     fs.push_back(client.submit(gate.task(1)));
     fs.push_back(client.submit(cask::options{.pure = false}, slow, 3));
     REQUIRE(gate.started->wait_for());

@@ -252,7 +252,8 @@ TEST_CASE("Deadline.wait_until_over_futures_with_deadlines" * doctest::timeout(1
   CHECK(done == Futures{fs[0]});
   client.cancel(not_done);
   CHECK(fs[1].status() == cask::Status::cancelled);
-  CHECK(eventually([&] { return slow_one.stop_seen->load(); }));
+  REQUIRE(slow_one.left->wait_for());
+  CHECK(slow_one.stop_seen->load());
 }
 
 TEST_CASE("Deadline.far_deadline_does_not_delay_client_shutdown" * doctest::timeout(15)) {

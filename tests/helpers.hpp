@@ -117,29 +117,33 @@ struct NotAnException {
 
 /// A gated task body for completion tests: `task(v)` returns a callable that counts its
 /// runs, signals `started`, blocks until `open` is set (or the task is cancelled), records
-/// whether its stop was requested, and returns v (or -1 when woken by cancellation).
-/// `failing_task(code)` throws MyError(code) instead of returning once opened.
+/// whether its stop was requested, signals `left`, and returns v (or -1 when woken by
+/// cancellation). `failing_task(code)` throws MyError(code) instead of returning once opened.
+/// After a cancel, wait for `left` before reading `stop_seen`: the body may still be waking.
 struct Gate {
   EventPtr started = make_event();
   EventPtr open = make_event();
+  EventPtr left = make_event();
   std::shared_ptr<std::atomic<int>> runs = std::make_shared<std::atomic<int>>(0);
   std::shared_ptr<std::atomic<bool>> stop_seen = std::make_shared<std::atomic<bool>>(false);
 
   auto task(int value) const {
-    return [started = started, open = open, runs = runs, stop_seen = stop_seen, value]() -> int {
+    return [started = started, open = open, left = left, runs = runs, stop_seen = stop_seen, value]() -> int {
       runs->fetch_add(1);
       started->set();
       const bool opened = open->wait();
       stop_seen->store(cask::this_task::stop_requested());
+      left->set();
       return opened ? value : -1;
     };
   }
   auto failing_task(int code) const {
-    return [started = started, open = open, runs = runs, stop_seen = stop_seen, code]() -> int {
+    return [started = started, open = open, left = left, runs = runs, stop_seen = stop_seen, code]() -> int {
       runs->fetch_add(1);
       started->set();
       const bool opened = open->wait();
       stop_seen->store(cask::this_task::stop_requested());
+      left->set();
       if (opened) throw MyError("gated failure", code);
       return -1;
     };

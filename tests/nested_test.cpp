@@ -84,8 +84,8 @@ TEST_CASE("Nested.get_client_inside_task_is_the_tasks_cluster" * doctest::timeou
   cask::Client second{{.workers = 1, .threads_per_worker = 1}};  // the most recent one
   auto on_first = first.submit([] { return id_of(cask::get_client()); });
   auto on_second = second.submit([] { return id_of(cask::get_client()); });
-  CHECK(on_first.result() == id_of(first));
-  CHECK(on_second.result() == id_of(second));
+  CHECK(on_first.result(kPatience) == id_of(first));
+  CHECK(on_second.result(kPatience) == id_of(second));
 }
 
 TEST_CASE("Nested.get_client_outside_task_is_the_current_client" * doctest::timeout(10)) {
@@ -93,10 +93,10 @@ TEST_CASE("Nested.get_client_outside_task_is_the_current_client" * doctest::time
   {
     cask::Client current = cask::get_client();
     CHECK(id_of(current) == id_of(client));
-    CHECK(current.submit(slow, 2).result() == 6);
+    CHECK(current.submit(slow, 2).result(kPatience) == 6);
   }  // a Client from get_client does not own the cluster: destroying it stops nothing
-  CHECK(client.submit(slow, 3).result() == 9);
-  CHECK(cask::get_client().submit(add, 1, 2).result() == 3);
+  CHECK(client.submit(slow, 3).result(kPatience) == 9);
+  CHECK(cask::get_client().submit(add, 1, 2).result(kPatience) == 3);
 }
 
 TEST_CASE("Nested.get_client_outside_task_is_the_latest_client" * doctest::timeout(10)) {
@@ -283,7 +283,7 @@ TEST_CASE("Nested.blocked_task_without_secede_keeps_its_slot" * doctest::timeout
   CHECK_THROWS_AS((void)b.result(200ms), cask::TimeoutError);
   gate.open->set();
   CHECK(b.result(kPatience) == 2);
-  CHECK(a.result() == 1);
+  CHECK(a.result(kPatience) == 1);
 }
 
 TEST_CASE("Nested.secede_lets_another_task_run_on_the_slot" * doctest::timeout(15)) {

@@ -49,7 +49,8 @@ TEST_CASE("Wait.default_is_all_completed" * doctest::timeout(10)) {
   cask::Client client{{.workers = 2, .threads_per_worker = 1}};
   Futures fs = client.map(slow, std::vector{1, 2, 3, 4});
   fs.push_back(client.submit(fails_with_my_error, 1));
-  auto [done, not_done] = cask::wait(fs);  // no timeout, no return_when
+  InBackground<cask::WaitResult<int>> waiting([fs] { return cask::wait(fs); });  // no timeout, no return_when
+  auto [done, not_done] = waiting.get();
   CHECK(done == fs);
   CHECK(not_done.empty());
   for (const auto& f : done) CHECK(f.done());
@@ -75,7 +76,7 @@ TEST_CASE("Wait.without_timeout_waits_as_long_as_needed" * doctest::timeout(15))
 TEST_CASE("Wait.first_completed_returns_when_one_is_done" * doctest::timeout(15)) {
   ThreeGated c;
   c.gates[2].open->set();  // only the last one can finish
-  auto [done, not_done] = cask::wait(c.fs, cask::FIRST_COMPLETED);
+  auto [done, not_done] = cask::wait(c.fs, kPatience, cask::FIRST_COMPLETED);
   CHECK(done == Futures{c.fs[2]});
   CHECK(not_done == Futures{c.fs[0], c.fs[1]});
   CHECK(done[0].result() == 12);
@@ -91,8 +92,8 @@ TEST_CASE("Wait.not_done_futures_keep_running_and_finish" * doctest::timeout(15)
   // The wait returned: the others were neither cancelled nor asked to stop.
   c.gates[1].open->set();
   c.gates[2].open->set();
-  CHECK(not_done[0].result() == 11);
-  CHECK(not_done[1].result() == 12);
+  CHECK(not_done[0].result(kPatience) == 11);
+  CHECK(not_done[1].result(kPatience) == 12);
   CHECK_FALSE(c.gates[1].stop_seen->load());
   CHECK_FALSE(c.gates[2].stop_seen->load());
   // Dropping the result handles of the wait changes nothing either.
@@ -103,7 +104,7 @@ TEST_CASE("Wait.first_completed_counts_errors_and_cancellations" * doctest::time
   {
     ThreeGated c;
     c.fs[1].cancel();
-    auto [done, not_done] = cask::wait(c.fs, cask::FIRST_COMPLETED);
+    auto [done, not_done] = cask::wait(c.fs, kPatience, cask::FIRST_COMPLETED);
     CHECK(done == Futures{c.fs[1]});
     CHECK(done[0].status() == cask::Status::cancelled);
     CHECK(not_done.size() == 2);
@@ -114,7 +115,7 @@ TEST_CASE("Wait.first_completed_counts_errors_and_cancellations" * doctest::time
     Futures fs{client.submit(ok.task(1)), client.submit(bad.failing_task(7))};
     REQUIRE(bad.started->wait_for());
     bad.open->set();
-    auto [done, not_done] = cask::wait(fs, cask::FIRST_COMPLETED);
+    auto [done, not_done] = cask::wait(fs, kPatience, cask::FIRST_COMPLETED);
     CHECK(done == Futures{fs[1]});
     CHECK(not_done == Futures{fs[0]});
     CHECK_THROWS_AS((void)done[0].result(), MyError);
@@ -128,7 +129,7 @@ TEST_CASE("Wait.first_exception_returns_when_one_errs" * doctest::timeout(15)) {
   Futures fs{client.submit(a.task(1)), client.submit(bad.failing_task(3)), client.submit(c.task(3))};
   for (auto* g : {&a, &bad, &c}) REQUIRE(g->started->wait_for());
   bad.open->set();
-  auto [done, not_done] = cask::wait(fs, cask::FIRST_EXCEPTION);
+  auto [done, not_done] = cask::wait(fs, kPatience, cask::FIRST_EXCEPTION);
   CHECK(done == Futures{fs[1]});
   CHECK(not_done == Futures{fs[0], fs[2]});
   CHECK(fs[1].status() == cask::Status::error);
@@ -140,8 +141,8 @@ TEST_CASE("Wait.first_exception_returns_when_one_errs" * doctest::timeout(15)) {
   }
   a.open->set();
   c.open->set();
-  CHECK(fs[0].result() == 1);
-  CHECK(fs[2].result() == 3);
+  CHECK(fs[0].result(kPatience) == 1);
+  CHECK(fs[2].result(kPatience) == 3);
 }
 
 TEST_CASE("Wait.first_exception_ignores_successes" * doctest::timeout(15)) {
@@ -164,7 +165,7 @@ TEST_CASE("Wait.first_exception_with_error_already_done" * doctest::timeout(10))
   cask::Client client{{.workers = 1, .threads_per_worker = 1}};
   Gate gate;
   auto bad = client.submit(fails_with_my_error, 9);
-  REQUIRE_THROWS_AS((void)bad.result(), MyError);
+  REQUIRE_THROWS_AS((void)bad.result(kPatience), MyError);
   Futures fs{client.submit(gate.task(1)), bad};
   auto [done, not_done] = cask::wait(fs, 0s, cask::FIRST_EXCEPTION);
   CHECK(done == Futures{bad});
@@ -210,7 +211,7 @@ TEST_CASE("Wait.zero_timeout_only_checks" * doctest::timeout(15)) {
   cask::Client client{{.workers = 1, .threads_per_worker = 2}};
   Gate gate;
   auto finished = client.submit(slow, 2);
-  REQUIRE(finished.result() == 6);
+  REQUIRE(finished.result(kPatience) == 6);
   auto pending = client.submit(gate.task(1));
   REQUIRE(gate.started->wait_for());
   // Satisfied already: returns.
@@ -231,14 +232,14 @@ TEST_CASE("Wait.zero_timeout_only_checks" * doctest::timeout(15)) {
   CHECK(since(t0) < 1s);
   CHECK(pending.status() == cask::Status::pending);
   gate.open->set();
-  CHECK(pending.result() == 1);
+  CHECK(pending.result(kPatience) == 1);
 }
 
 TEST_CASE("Wait.negative_timeout_only_checks" * doctest::timeout(15)) {
   cask::Client client{{.workers = 1, .threads_per_worker = 2}};
   Gate gate;
   auto finished = client.submit(slow, 3);
-  REQUIRE(finished.result() == 9);
+  REQUIRE(finished.result(kPatience) == 9);
   auto pending = client.submit(gate.task(1));
   REQUIRE(gate.started->wait_for());
   {
@@ -251,13 +252,14 @@ TEST_CASE("Wait.negative_timeout_only_checks" * doctest::timeout(15)) {
   CHECK_THROWS_AS((void)cask::wait(Futures{pending, finished}, -1ms, cask::ALL_COMPLETED), cask::TimeoutError);
   CHECK(since(t0) < 1s);
   gate.open->set();
-  CHECK(pending.result() == 1);
+  CHECK(pending.result(kPatience) == 1);
 }
 
 TEST_CASE("Wait.empty_list_returns_at_once" * doctest::timeout(10)) {
   const Futures none;
   for (auto when : {cask::ALL_COMPLETED, cask::FIRST_COMPLETED, cask::FIRST_EXCEPTION}) {
-    auto [done, not_done] = cask::wait(none, when);
+    InBackground<cask::WaitResult<int>> waiting([none, when] { return cask::wait(none, when); });
+    auto [done, not_done] = waiting.get();
     CHECK(done.empty());
     CHECK(not_done.empty());
     auto timed = cask::wait(none, 0s, when);
@@ -295,7 +297,7 @@ TEST_CASE("Wait.partition_keeps_input_order" * doctest::timeout(15)) {
 TEST_CASE("Wait.same_future_twice_is_listed_twice" * doctest::timeout(10)) {
   cask::Client client{{.workers = 1, .threads_per_worker = 1}};
   auto f = client.submit(slow, 5);
-  auto [done, not_done] = cask::wait(Futures{f, f});
+  auto [done, not_done] = cask::wait(Futures{f, f}, kPatience);
   CHECK(done == Futures{f, f});
   CHECK(not_done.empty());
 }
@@ -330,7 +332,7 @@ TEST_CASE("Wait.futures_of_destroyed_client_are_done" * doctest::timeout(15)) {
     cask::Client client{{.workers = 1, .threads_per_worker = 1}};
     auto gate = make_event();
     fs.push_back(client.submit(slow, 1));
-    REQUIRE(fs[0].result() == 3);
+    REQUIRE(fs[0].result(kPatience) == 3);
     fs.push_back(client.submit([gate] { return gate->wait() ? 1 : -1; }));  // running
     fs.push_back(client.submit(cask::options{.pure = false}, slow, 2));     // queued
   }
@@ -338,7 +340,8 @@ TEST_CASE("Wait.futures_of_destroyed_client_are_done" * doctest::timeout(15)) {
   CHECK(fs[1].status() == cask::Status::cancelled);
   CHECK(fs[2].status() == cask::Status::cancelled);
   for (auto when : {cask::ALL_COMPLETED, cask::FIRST_COMPLETED, cask::FIRST_EXCEPTION}) {
-    auto [done, not_done] = cask::wait(fs, when);
+    InBackground<cask::WaitResult<int>> waiting([fs, when] { return cask::wait(fs, when); });
+    auto [done, not_done] = waiting.get();
     CHECK(done == fs);
     CHECK(not_done.empty());
     CHECK(cask::wait(fs, 0s, when).done == fs);
