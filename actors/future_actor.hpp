@@ -1,10 +1,11 @@
 // actors/future_actor.hpp: the actor behind each task key.
 //
-// It holds the task's state (waiting for inputs, out on a worker, final), its outcome and
-// its subscribers: client handles, which it completes directly, and dependent future
-// actors, which it sends `dep_done`. It reports every returned job to the scheduler
-// (`done`, for slot accounting and the task table), re-queues a failed job while retries
-// remain, and quits when released or cancelled, but never before its job came back.
+// It holds the task's outcome and its subscribers: client handles, which it completes
+// directly, and dependent future actors, which it sends `dep_done`. A task with inputs
+// collects them here and then hands its job to the scheduler (`ready`). Jobs themselves
+// go back to the scheduler, which sends the outcome here (`done`) only when someone
+// subscribed; an actor nobody subscribed to never runs and is collected by CAF once the
+// scheduler drops it. Cancel and shutdown complete every subscriber and quit.
 #pragma once
 
 #include <atomic>

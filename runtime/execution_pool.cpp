@@ -88,12 +88,12 @@ void ExecutionPool::slot_loop() {
   }
 }
 
-bool ExecutionPool::spin_for_work() const {
+void ExecutionPool::spin_for_work() const {
   const auto deadline = std::chrono::steady_clock::now() + kSpin;
   for (unsigned i = 1;; ++i) {
-    if (queued_.load(std::memory_order_acquire) != 0) return true;
+    if (queued_.load(std::memory_order_acquire) != 0) return;
     if ((i & 63) == 0) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
+      if (std::chrono::steady_clock::now() > deadline) return;
       std::this_thread::yield();  // a woken thread with work must not wait for our spin
     }
     cpu_relax();

@@ -56,7 +56,7 @@ class ExecutionPool {
   void slot_loop();
   void run(const JobPtr& job);
   void hand_back(JobPtr job, Outcome outcome);
-  bool spin_for_work() const;
+  void spin_for_work() const;  // polls for queued work for a short while
 
   const std::size_t slots_;
   ClientState* const client_;
