@@ -27,6 +27,7 @@
 #include <utility>
 #include <vector>
 
+#include "cask/actor.hpp"
 #include "cask/detail/make_task.hpp"
 #include "cask/errors.hpp"
 #include "cask/future.hpp"
@@ -149,6 +150,33 @@ class Client {
     cores.reserve(fs.size());
     for (const auto& f : fs) cores.push_back(f.core());
     detail::cancel_all(cores);  // one message: no task of the list starts meanwhile
+  }
+
+  /// Constructs T(args...) on a worker and hosts it there (cask/actor.hpp); the future
+  /// finishes once the instance exists. A throwing constructor fails the future.
+  template <class T, class... Args>
+  Future<Actor<T>> submit_actor(Args... args) {
+    return submit_actor<T>(actor_options{}, std::move(args)...);
+  }
+
+  template <class T, class... Args>
+  Future<Actor<T>> submit_actor(const actor_options& opts, Args... args) {
+    static_assert(std::is_constructible_v<T, Args&...>,
+                  "cask::Client::submit_actor: T cannot be constructed from these arguments");
+    const std::string type = detail::type_name(typeid(T));
+    auto construct = [type, name = opts.name, stored = std::make_tuple(std::move(args)...)] {
+      auto instance = std::apply([](const auto&... a) { return std::make_shared<T>(a...); }, stored);
+      return Actor<T>(std::make_shared<detail::ActorRef>(std::move(instance), type, name));
+    };
+    detail::CallableId id{type};
+    return Future<Actor<T>>(submit_one(detail::make_task(options{.pure = false}, id, std::move(construct))));
+  }
+
+  /// The live actor created with actor_options{.name = name}; cask::Error when there is
+  /// none, or it is not a T.
+  template <class T>
+  Actor<T> get_actor(const std::string& name) const {
+    return Actor<T>(detail::find_actor(state_, name, detail::type_name(typeid(T))));
   }
 
   /// Counts from the scheduler and the workers, read in one round trip.

@@ -1,0 +1,1 @@
+// Tests of cask::actor (issue 4): being written.

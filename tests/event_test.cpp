@@ -1,0 +1,1 @@
+// Tests of cask::event (issue 4): being written.

@@ -1,0 +1,1 @@
+// Tests of cask::lock (issue 4): being written.

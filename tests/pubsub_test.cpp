@@ -1,0 +1,1 @@
+// Tests of cask::pubsub (issue 4): being written.

@@ -1,0 +1,1 @@
+// Tests of cask::queue (issue 4): being written.

@@ -1,0 +1,1 @@
+// Tests of cask::semaphore (issue 4): being written.

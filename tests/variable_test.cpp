@@ -1,0 +1,1 @@
+// Tests of cask::variable (issue 4): being written.
