@@ -20,13 +20,17 @@ struct ClusterStats {
   std::size_t workers = 0;        ///< worker actors
   std::size_t slots = 0;          ///< execution slots over all workers
   std::size_t slots_busy = 0;     ///< slots running a task right now
+
+  std::size_t coordination_objects = 0;  ///< live Queues, Variables, Locks, ... (by name)
+  std::size_t actors = 0;                ///< live Actor<T> instances
 };
 
 inline std::ostream& operator<<(std::ostream& os, const ClusterStats& s) {
   return os << "tasks{waiting=" << s.waiting << " queued=" << s.queued
             << " processing=" << s.processing << " finished=" << s.finished
             << " erred=" << s.erred << "} future_actors=" << s.future_actors
-            << " workers=" << s.workers << " slots=" << s.slots_busy << "/" << s.slots;
+            << " workers=" << s.workers << " slots=" << s.slots_busy << "/" << s.slots
+            << " coordination_objects=" << s.coordination_objects << " actors=" << s.actors;
 }
 
 }  // namespace cask
