@@ -36,6 +36,7 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "cask/detail/coordination.hpp"
 #include "cask/detail/task_spec.hpp"
 #include "cask/stats.hpp"
 #include "cask/status.hpp"
@@ -62,6 +63,14 @@ using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
 using notify_atom = caf::atom_constant<caf::atom("notify")>;
 using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 using dispatch_atom = caf::atom_constant<caf::atom("dispatch")>;
+using adopted_atom = caf::atom_constant<caf::atom("adopted")>;
+using coord_atom = caf::atom_constant<caf::atom("coord")>;
+using attach_atom = caf::atom_constant<caf::atom("attach")>;
+using detach_atom = caf::atom_constant<caf::atom("detach")>;
+using retire_atom = caf::atom_constant<caf::atom("retire")>;
+using open_atom = caf::atom_constant<caf::atom("open")>;
+using name_atom = caf::atom_constant<caf::atom("name")>;
+using call_atom = caf::atom_constant<caf::atom("call")>;
 
 /// The final (or retry) result of one run of a task.
 struct Outcome {
@@ -115,6 +124,8 @@ struct Job {
   // then on a cancel must answer with the outcome, though job_done may still be on its way.
   std::atomic<bool> published{false};
   std::chrono::nanoseconds run_time{0};  // how long the slot ran it
+  // Not the scheduler's (an actor host's runner): the slot does not report it done.
+  bool internal = false;
 
   /// Cancels the job if it has not finished: it will not start, or is asked to stop.
   void cancel() {
@@ -156,6 +167,29 @@ struct Cancellation {
 };
 using CancelBatch = std::shared_ptr<std::vector<Cancellation>>;
 
+class ReplyToken;  // actors/reply.hpp
+using ReplyPtr = std::shared_ptr<ReplyToken>;
+
+/// A handle asking the scheduler's registry for the coordination object `name` of `kind`
+/// (actors/coordination.hpp); answered with the object's actor, created on first use.
+struct OpenRequest {
+  CoordKind kind = CoordKind::queue;
+  std::string name;
+  std::string type;       // value type; must match the object's
+  std::size_t limit = 0;  // a semaphore's maximum of leases; must match
+  ReplyPtr reply;
+};
+
+/// Named actors (Client::get_actor): the registry maps a name to a live ActorRef.
+enum class NameOp : std::uint8_t { add, find, remove };
+struct NameRequest {
+  NameOp op = NameOp::find;
+  std::string name;
+  std::string type;          // the actor's C++ type; must match on find
+  std::weak_ptr<void> ref;   // add, remove: the ActorRef
+  ReplyPtr reply;            // add, find (find answers Reply::object)
+};
+
 /// The worker: runs jobs on its own execution slots.
 using worker_actor = caf::typed_actor<
     caf::reacts_to<execute_atom, std::vector<JobPtr>>,
@@ -174,6 +208,10 @@ using scheduler_actor = caf::typed_actor<
     caf::reacts_to<cancel_atom, CancelBatch>,
     caf::reacts_to<forget_atom, std::vector<std::string>>,
     caf::reacts_to<capacity_atom, std::size_t, int>,  // worker, +/- slots (secede/rejoin)
+    caf::reacts_to<adopted_atom, Key, Outcome>,        // an adopted input (actor call) is final
+    caf::reacts_to<open_atom, OpenRequest>,            // registry: a coordination handle opens
+    caf::reacts_to<retire_atom, CoordKind, std::string, std::uint64_t>,  // object: may I quit?
+    caf::reacts_to<name_atom, NameRequest>,            // registry: named actors
     caf::replies_to<stats_atom>::with<ClusterStats>,
     caf::replies_to<drain_atom>::with<bool>,     // once no fire_and_forget work is left
     caf::replies_to<shutdown_atom>::with<bool>>;  // after every actor was told to stop
@@ -187,6 +225,9 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<cask::detail::JobPtr>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cask::detail::Listener)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cask::detail::SubmissionBatch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cask::detail::CancelBatch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cask::detail::OpenRequest)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cask::detail::NameRequest)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cask::detail::CoordKind)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cask::Status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cask::ClusterStats)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::weak_ptr<cask::detail::FutureCore>)

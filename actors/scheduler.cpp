@@ -12,6 +12,7 @@
 #include <caf/typed_response_promise.hpp>
 
 #include "actors/future_actor.hpp"
+#include "actors/registry.hpp"
 #include "cask/errors.hpp"
 
 namespace cask::detail {
@@ -63,6 +64,7 @@ struct SchedulerState {
   std::size_t fire_and_forget_pending = 0;
   bool dispatch_pending = false;
   std::vector<caf::typed_response_promise<bool>> drain_waiters;
+  Registry registry;  // coordination objects and named actors
 };
 
 using self_ptr = scheduler_actor::stateful_pointer<SchedulerState>;
@@ -163,9 +165,41 @@ void settle(self_ptr self, TaskIt it, Status status) {
   answer_drain_waiters(self);
 }
 
+/// Tells the scheduler when an adopted input (an actor call's future) is final.
+class AdoptedInput : public Subscriber {
+ public:
+  AdoptedInput(scheduler_actor scheduler, std::weak_ptr<FutureCore> core)
+      : scheduler_(std::move(scheduler)), core_(std::move(core)) {}
+  void on_complete(std::size_t) override {
+    if (auto c = core_.lock())
+      caf::anon_send(scheduler_, adopted_atom::value, c->shared_key(), Outcome{c->status(), c->value(), c->exception()});
+  }
+
+ private:
+  scheduler_actor scheduler_;
+  std::weak_ptr<FutureCore> core_;
+};
+
+/// An actor call's future runs outside the task table (its actor runs it). Used as an
+/// input, it gets an entry here that follows the call's outcome, so that dependents wait
+/// for it like for any task.
+void adopt(self_ptr self, const CorePtr& core) {
+  Entry e;
+  e.key = core->shared_key();
+  FutureInit init;
+  init.key = e.key;
+  init.scheduler = self;
+  e.actor = spawn_future(self->system(), std::move(init));
+  const std::string_view view = *e.key;
+  self->state.tasks.emplace(view, std::move(e));
+  core->subscribe(std::make_shared<AdoptedInput>(self, core), 0);
+}
+
 void submit(self_ptr self, Submission& s) {
   auto& st = self->state;
   auto& spec = s.spec;
+  for (const auto& dep : spec.deps)
+    if (dep->is_direct() && !st.tasks.count(dep->key())) adopt(self, dep);
   auto [slot, fresh] = st.tasks.try_emplace(std::string_view(*s.key));
   if (!fresh) {
     add_holder(self, slot->second, s.handle, s.holder);  // same key: share the computation
@@ -387,6 +421,23 @@ scheduler_actor::behavior_type scheduler_main(self_ptr self, std::vector<WorkerI
             ++st.fire_and_forget_pending;
           }
         },
+        [self](adopted_atom, Key& key, Outcome& out) {
+          auto it = self->state.tasks.find(*key);
+          if (it == self->state.tasks.end() || it->second.job || it->second.status != Status::pending) return;
+          self->send(it->second.actor, done_atom::value, out);
+          it->second.actor_informed = true;
+          if (out.status == Status::cancelled)
+            forget(self, it);
+          else
+            settle(self, it, out.status);
+        },
+        [self](open_atom, OpenRequest& req) {
+          self->state.registry.open(self, caf::actor_cast<scheduler_actor>(self), req);
+        },
+        [self](retire_atom, CoordKind kind, std::string& name, std::uint64_t attaches) {
+          self->state.registry.retire(self, kind, name, attaches, self->current_sender());
+        },
+        [self](name_atom, NameRequest& req) { self->state.registry.name(req); },
         [self](capacity_atom, std::size_t worker, int delta) {
           if (worker < self->state.workers.size()) self->state.workers[worker].capacity += delta;
           request_dispatch(self);
@@ -401,6 +452,7 @@ scheduler_actor::behavior_type scheduler_main(self_ptr self, std::vector<WorkerI
             else ++s.processing;
           }
           s.workers = self->state.workers.size();
+          s.coordination_objects = self->state.registry.objects();
           for (const auto& w : self->state.workers) s.slots += w.slots;
           return s;
         },
@@ -420,6 +472,7 @@ scheduler_actor::behavior_type scheduler_main(self_ptr self, std::vector<WorkerI
           st.tasks.clear();
           while (!st.ready.empty()) st.ready.pop();
           for (auto& w : st.workers) self->send(w.actor, shutdown_atom::value);
+          st.registry.shutdown(self);
           for (auto& rp : st.drain_waiters) rp.deliver(false);
           st.drain_waiters.clear();
           self->quit();

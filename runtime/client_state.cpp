@@ -75,14 +75,6 @@ ClientState::ClientState(const ClientOptions& opts) : config_(make_config()) {
 
 ClientState::~ClientState() { close(); }
 
-template <class... Ts>
-bool ClientState::send(Ts&&... xs) {
-  std::shared_lock lk(mu_);
-  if (!open_) return false;
-  caf::anon_send(scheduler_, std::forward<Ts>(xs)...);
-  return true;
-}
-
 void ClientState::close() {
   if (closing_.exchange(true)) return;
   {
@@ -144,6 +136,7 @@ ClusterStats ClientState::stats() {
   }
   if (failure) throw CommError("cask::CommError: scheduler did not answer: " + system_->render(failure));
   out.future_actors = live_future_actors();
+  out.actors = live_actor_instances();
   for (const auto& pool : pools_) out.slots_busy += pool->busy();
   return out;
 }
@@ -153,6 +146,12 @@ std::shared_ptr<WaitLatch> ClientState::wait(std::vector<CorePtr> cores, WaitMod
   std::shared_lock lk(mu_);
   if (!open_) return nullptr;
   return start_waiter(*system_, std::move(cores), mode, timeout, supervisor_);
+}
+
+actor_host ClientState::spawn_host(ExecutionPool* pool, std::string key, Value instance) {
+  std::shared_lock lk(mu_);
+  if (!open_) throw CommError("cask::CommError: the client is closed");
+  return detail::spawn_host(*system_, HostInit{pool, std::move(key), std::move(instance), supervisor_});
 }
 
 std::function<void()> ClientState::start_timer(std::chrono::nanoseconds delay,

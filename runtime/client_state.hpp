@@ -18,7 +18,9 @@
 #include <vector>
 
 #include <caf/actor.hpp>
+#include <caf/send.hpp>
 
+#include "actors/actor_host.hpp"
 #include "actors/protocols.hpp"
 #include "actors/waiter.hpp"
 #include "cask/options.hpp"
@@ -67,9 +69,28 @@ class ClientState : public std::enable_shared_from_this<ClientState> {
 
   CallbackThread& callbacks() noexcept { return callbacks_; }
 
- private:
+  /// Sends a message to the scheduler; false (nothing sent) once the client is closed.
   template <class... Ts>
-  bool send(Ts&&... xs);
+  bool send(Ts&&... xs) {
+    std::shared_lock lk(mu_);
+    if (!open_) return false;
+    caf::anon_send(scheduler_, std::forward<Ts>(xs)...);
+    return true;
+  }
+  /// Sends a message to another actor of this cluster; false once the client is closed.
+  template <class Dest, class... Ts>
+  bool send_to(const Dest& dest, Ts&&... xs) {
+    std::shared_lock lk(mu_);
+    if (!open_) return false;
+    caf::anon_send(dest, std::forward<Ts>(xs)...);
+    return true;
+  }
+
+  /// Spawns an actor host (actors/actor_host.hpp) for an instance living on `pool`,
+  /// linked to the supervisor so that it ends with the client. Throws CommError once closed.
+  actor_host spawn_host(ExecutionPool* pool, std::string key, Value instance);
+
+ private:
 
   mutable std::shared_mutex mu_;  // shared: using the actor system; unique: tearing it down
   bool open_ = false;             // guarded by mu_

@@ -31,7 +31,7 @@ ExecutionPool::~ExecutionPool() { stop(); }
 
 void ExecutionPool::hand_back(JobPtr job, Outcome outcome) {
   job->outcome = std::move(outcome);
-  if (hooks_.on_done) hooks_.on_done(std::move(job));
+  if (hooks_.on_done && !job->internal) hooks_.on_done(std::move(job));
 }
 
 void ExecutionPool::push(std::vector<JobPtr> jobs) {
@@ -100,6 +100,26 @@ void ExecutionPool::spin_for_work() const {
   }
 }
 
+Outcome ExecutionPool::execute(const JobPtr& job) {
+  Outcome out;
+  TaskContext ctx{job.get(), this, client_};
+  TaskScope scope(ctx);
+  const auto started = std::chrono::steady_clock::now();
+  try {
+    out.value = job->fn(job->inputs);
+    out.status = Status::finished;
+  } catch (...) {
+    out.error = std::current_exception();
+    out.status = Status::error;
+  }
+  job->run_time = std::chrono::steady_clock::now() - started;
+  if (ctx.seceded) rejoin();  // returned without rejoining: take the slot back first
+  if (job->stop.stop_requested()) out = Outcome{Status::cancelled, nullptr, nullptr};
+  if (out.status != Status::finished)
+    for (auto& undo : ctx.on_failure) undo();
+  return out;
+}
+
 void ExecutionPool::run(const JobPtr& job) {
   Outcome out;
   JobPhase expected = JobPhase::queued;
@@ -108,23 +128,7 @@ void ExecutionPool::run(const JobPtr& job) {
                                                   std::memory_order_acq_rel)) {
     out.status = Status::cancelled;  // cancelled while queued, or too late: never starts
   } else {
-    TaskContext ctx{job.get(), this, client_};
-    TaskScope scope(ctx);
-    const auto started = std::chrono::steady_clock::now();
-    struct Timer {
-      Job& job;
-      std::chrono::steady_clock::time_point started;
-      ~Timer() { job.run_time = std::chrono::steady_clock::now() - started; }
-    } timer{*job, started};
-    try {
-      out.value = job->fn(job->inputs);
-      out.status = Status::finished;
-    } catch (...) {
-      out.error = std::current_exception();
-      out.status = Status::error;
-    }
-    if (ctx.seceded) rejoin();  // returned without rejoining: take the slot back first
-    if (job->stop.stop_requested()) out = Outcome{Status::cancelled, nullptr, nullptr};
+    out = execute(job);
   }
   const bool will_retry = out.status == Status::error && job->retries_left > 0;
   if (!will_retry && out.status != Status::cancelled) {
@@ -133,7 +137,7 @@ void ExecutionPool::run(const JobPtr& job) {
     job->published.store(true, std::memory_order_release);
     const Outcome& o = job->outcome;
     if (auto core = job->submitter.lock()) core->complete(o.status, o.value, o.error);
-    if (hooks_.on_done) hooks_.on_done(job);
+    if (hooks_.on_done && !job->internal) hooks_.on_done(job);
     return;
   }
   hand_back(job, std::move(out));

@@ -52,6 +52,17 @@ class ExecutionPool {
   void secede();
   void rejoin();
 
+  /// Runs the job's user code on this thread, under a task context, and returns its
+  /// outcome (cancelled when it was asked to stop). The caller has moved the job to
+  /// `running`. Used by slots and by actor hosts running calls inside a slot.
+  Outcome execute(const JobPtr& job);
+
+  /// Tells the scheduler that a slot is taken (-1) or free again (+1) outside the jobs it
+  /// placed: an actor host running its calls in a slot.
+  void report_capacity(int delta) const {
+    if (hooks_.on_capacity) hooks_.on_capacity(delta);
+  }
+
  private:
   void slot_loop();
   void run(const JobPtr& job);

@@ -2,6 +2,7 @@
 
 #include <thread>
 
+#include "actors/protocols.hpp"
 #include "cask/errors.hpp"
 #include "runtime/client_state.hpp"
 #include "runtime/task_context.hpp"
@@ -13,8 +14,29 @@ FutureCore::FutureCore(std::shared_ptr<ClientState> client, std::string key, std
     : client_(std::move(client)), key_(std::make_shared<const std::string>(std::move(key))), name_(std::move(name)), type_(&type) {}
 
 FutureCore::~FutureCore() {
-  if (client_) client_->release(key_, reinterpret_cast<std::uintptr_t>(this));
+  if (client_ && !direct_) client_->release(key_, reinterpret_cast<std::uintptr_t>(this));
 }
+
+void FutureCore::set_direct(const std::shared_ptr<Job>& job) {
+  direct_ = true;
+  direct_job_ = job;
+}
+
+std::weak_ptr<Job> FutureCore::direct_job() const { return direct_job_; }
+
+namespace {
+/// Cancels a direct job: it never starts, or is asked to stop; the core is cancelled at
+/// once unless the job's outcome was already published.
+void cancel_direct(FutureCore& core) {
+  auto job = core.direct_job().lock();
+  if (!job) return;  // ran: the core has (or is getting) its outcome
+  job->stop.request_stop();
+  auto expected = JobPhase::queued;
+  if (!job->phase.compare_exchange_strong(expected, JobPhase::cancelled) && job->published.load(std::memory_order_acquire))
+    return;
+  core.complete(Status::cancelled, nullptr, std::make_exception_ptr(CancelledError(core.key())));
+}
+}  // namespace
 
 void FutureCore::wait() const {
   if (done_flag_.load(std::memory_order_acquire) != 0) return;
@@ -88,8 +110,13 @@ void cancel_all(const std::vector<CorePtr>& cores) {
   // or with the outcome the task already had. One message per client, so that a batch is
   // cancelled as a whole.
   std::vector<CorePtr> pending;
-  for (const auto& c : cores)
-    if (c && !c->done()) pending.push_back(c);
+  for (const auto& c : cores) {
+    if (!c || c->done()) continue;
+    if (c->is_direct())
+      cancel_direct(*c);
+    else
+      pending.push_back(c);
+  }
   while (!pending.empty()) {
     auto* client = pending.front()->client().get();
     std::vector<CorePtr> mine;

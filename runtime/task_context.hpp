@@ -5,6 +5,9 @@
 // get_client().
 #pragma once
 
+#include <functional>
+#include <vector>
+
 namespace cask::detail {
 
 struct Job;
@@ -16,6 +19,9 @@ struct TaskContext {
   ExecutionPool* pool = nullptr;
   ClientState* client = nullptr;
   bool seceded = false;  // the slot was given back (secede() or a blocking call)
+  // Run when the task fails (throws or is cancelled), before its outcome is published:
+  // locks and semaphore leases it took come back.
+  std::vector<std::function<void()>> on_failure;
 };
 
 /// The context of the task running on this thread; null outside tasks.

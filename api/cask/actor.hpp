@@ -46,7 +46,7 @@ namespace detail {
 struct HostLink;  // runtime: the host actor and the client it lives in
 
 /// What all copies of one Actor<T> share. Its destructor releases the actor.
-class ActorRef {
+class ActorRef : public std::enable_shared_from_this<ActorRef> {
  public:
   /// Hosts `instance` on the worker running the current task (only valid inside a task,
   /// which is how submit_actor constructs actors). Registers `name` when not empty.
@@ -67,6 +67,9 @@ class ActorRef {
   std::string key_, type_, name_;
   std::shared_ptr<HostLink> host_;
 };
+
+/// Registers a named actor (ref->name()); cask::Error when a live actor has that name.
+void name_actor(const std::shared_ptr<ActorRef>& ref);
 
 /// The named actor of that type, or cask::Error.
 std::shared_ptr<ActorRef> find_actor(const std::shared_ptr<ClientState>& client, const std::string& name,

@@ -166,7 +166,9 @@ class Client {
     const std::string type = detail::type_name(typeid(T));
     auto construct = [type, name = opts.name, stored = std::make_tuple(std::move(args)...)] {
       auto instance = std::apply([](const auto&... a) { return std::make_shared<T>(a...); }, stored);
-      return Actor<T>(std::make_shared<detail::ActorRef>(std::move(instance), type, name));
+      auto ref = std::make_shared<detail::ActorRef>(std::move(instance), type, name);
+      if (!name.empty()) detail::name_actor(ref);
+      return Actor<T>(std::move(ref));
     };
     detail::CallableId id{type};
     return Future<Actor<T>>(submit_one(detail::make_task(options{.pure = false}, id, std::move(construct))));

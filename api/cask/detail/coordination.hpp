@@ -47,6 +47,7 @@ enum class CoordOp : std::uint8_t {
   erase,      // variable: forget the value
   acquire,    // lock, semaphore: take a lease (blocks)
   release,    // lock, semaphore: give a lease back (an error when none is held)
+  release_all,  // lock, semaphore: give back every lease of this handle (its task failed)
   held,       // lock, semaphore: leases in use (number); lock: flag = locked
   clear,      // event: clear the flag
   wait,       // event: until set (blocks)

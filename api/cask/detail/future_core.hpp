@@ -32,6 +32,7 @@ using Value = std::shared_ptr<const void>;
 using Key = std::shared_ptr<const std::string>;
 
 class ClientState;  // runtime/client_state.hpp
+struct Job;         // actors/protocols.hpp
 
 /// Something that wants to hear when a core reaches a final status (a waiter actor).
 class Subscriber {
@@ -78,6 +79,13 @@ class FutureCore : public std::enable_shared_from_this<FutureCore> {
   /// when the task had already ended (cancelling a finished task changes nothing).
   void cancel();
 
+  /// A *direct* core belongs to a job that runs outside the scheduler's task table (an
+  /// actor call): cancel goes to the job, and the scheduler adopts the key only when the
+  /// future is passed to a task.
+  void set_direct(const std::shared_ptr<Job>& job);
+  bool is_direct() const noexcept { return direct_; }
+  std::weak_ptr<Job> direct_job() const;
+
   /// Runs fn once the core is done, on the client's callback thread (never a CAF thread).
   void add_callback(std::function<void()> fn);
   /// sub->on_complete(token) once the core is done (at once when it already is).
@@ -100,6 +108,9 @@ class FutureCore : public std::enable_shared_from_this<FutureCore> {
   std::exception_ptr error_;
   // Bumped when status_ becomes final; blocked readers wait on it (futex).
   mutable std::atomic<std::uint32_t> done_flag_{0};
+
+  bool direct_ = false;         // set once, before the core is shared
+  std::weak_ptr<Job> direct_job_;
 
   std::mutex mu_;  // guards the two lists below
   std::vector<std::function<void()>> callbacks_;

@@ -1,0 +1,106 @@
+// CoordRef: a handle's link to the actor owning a coordination object; and the
+// constructors of the non-template handles (Lock, Semaphore, Event).
+#include "cask/detail/coordination.hpp"
+
+#include "actors/coordination.hpp"
+#include "actors/reply.hpp"
+#include "cask/client.hpp"
+#include "cask/errors.hpp"
+#include "cask/event.hpp"
+#include "cask/lock.hpp"
+#include "cask/semaphore.hpp"
+#include "runtime/client_state.hpp"
+#include "runtime/task_context.hpp"
+
+namespace cask::detail {
+
+struct CoordChannel {
+  std::shared_ptr<ClientState> client;
+  coordination_actor actor;
+};
+
+namespace {
+
+/// The client a handle without an explicit Client& belongs to: inside a task its
+/// cluster's, otherwise the newest live Client.
+std::shared_ptr<ClientState> current_client(Client* explicit_client) {
+  if (explicit_client) return explicit_client->state();
+  if (auto* task = current_task(); task && task->client) return task->client->shared_from_this();
+  if (auto state = default_client()) return state;
+  throw Error("cask::Error: a coordination object needs a Client (none exists)");
+}
+
+bool may_block(CoordOp op) {
+  return op == CoordOp::get || op == CoordOp::get_batch || op == CoordOp::acquire || op == CoordOp::wait;
+}
+
+const char* closed = "cask::CommError: the client is closed";
+
+}  // namespace
+
+CoordRef::CoordRef(Client* client, CoordKind kind, std::string name, std::string type, std::size_t limit)
+    : kind_(kind), name_(std::move(name)) {
+  auto state = current_client(client);
+  auto reply = std::make_shared<Reply>();
+  OpenRequest req{kind, name_, std::move(type), limit, std::make_shared<ReplyToken>(reply)};
+  if (!state->send(open_atom::value, std::move(req))) throw CommError(closed);
+  reply->await(false);
+  channel_ = std::make_shared<CoordChannel>(CoordChannel{std::move(state), std::move(reply->actor)});
+}
+
+CoordRef::~CoordRef() {
+  if (channel_) channel_->client->send_to(channel_->actor, detach_atom::value, reinterpret_cast<std::uintptr_t>(this));
+}
+
+CoordAnswer CoordRef::call(CoordOp op, Value value, std::size_t count, std::optional<std::chrono::nanoseconds> timeout) {
+  const auto holder = reinterpret_cast<std::uintptr_t>(this);
+  auto reply = std::make_shared<Reply>();
+  CoordRequest req{op, std::move(value), count, holder, timeout, std::make_shared<ReplyToken>(reply)};
+  if (!channel_->client->send_to(channel_->actor, coord_atom::value, std::move(req))) throw CommError(closed);
+  reply->await(may_block(op));
+  if (op == CoordOp::acquire && reply->answer.flag) {
+    // A task that fails while holding leases gives them back (it cannot release them).
+    if (auto* task = current_task(); task && task->job) {
+      task->on_failure.push_back([channel = std::weak_ptr<CoordChannel>(channel_), holder] {
+        if (auto c = channel.lock())
+          c->client->send_to(c->actor, coord_atom::value, CoordRequest{CoordOp::release_all, nullptr, 0, holder, {}, nullptr});
+      });
+    }
+  }
+  return std::move(reply->answer);
+}
+
+void CoordRef::tell(CoordOp op, Value value) {
+  CoordRequest req{op, std::move(value), 0, reinterpret_cast<std::uintptr_t>(this), {}, nullptr};
+  if (!channel_->client->send_to(channel_->actor, coord_atom::value, std::move(req))) throw CommError(closed);
+}
+
+}  // namespace cask::detail
+
+namespace cask {
+
+Lock::Lock(std::string name)
+    : ref_(std::make_shared<detail::CoordRef>(nullptr, detail::CoordKind::lock, std::move(name), "", 1)) {}
+Lock::Lock(std::string name, Client& client)
+    : ref_(std::make_shared<detail::CoordRef>(&client, detail::CoordKind::lock, std::move(name), "", 1)) {}
+
+namespace {
+std::size_t checked_leases(std::size_t max_leases) {
+  if (max_leases == 0) throw Error("cask::Error: a Semaphore needs max_leases >= 1");
+  return max_leases;
+}
+}  // namespace
+
+Semaphore::Semaphore(std::string name, std::size_t max_leases)
+    : max_(checked_leases(max_leases)),
+      ref_(std::make_shared<detail::CoordRef>(nullptr, detail::CoordKind::semaphore, std::move(name), "", max_)) {}
+Semaphore::Semaphore(std::string name, std::size_t max_leases, Client& client)
+    : max_(checked_leases(max_leases)),
+      ref_(std::make_shared<detail::CoordRef>(&client, detail::CoordKind::semaphore, std::move(name), "", max_)) {}
+
+Event::Event(std::string name)
+    : ref_(std::make_shared<detail::CoordRef>(nullptr, detail::CoordKind::event, std::move(name), "", 0)) {}
+Event::Event(std::string name, Client& client)
+    : ref_(std::make_shared<detail::CoordRef>(&client, detail::CoordKind::event, std::move(name), "", 0)) {}
+
+}  // namespace cask
