@@ -165,19 +165,19 @@ void settle(self_ptr self, TaskIt it, Status status) {
   answer_drain_waiters(self);
 }
 
-/// Tells the scheduler when an adopted input (an actor call's future) is final.
+/// Tells the scheduler when an adopted input (an actor call's future) is final. Holds the
+/// core until then: the dependent may have been given the only handle (a temporary).
 class AdoptedInput : public Subscriber {
  public:
-  AdoptedInput(scheduler_actor scheduler, std::weak_ptr<FutureCore> core)
-      : scheduler_(std::move(scheduler)), core_(std::move(core)) {}
+  AdoptedInput(scheduler_actor scheduler, CorePtr core) : scheduler_(std::move(scheduler)), core_(std::move(core)) {}
   void on_complete(std::size_t) override {
-    if (auto c = core_.lock())
-      caf::anon_send(scheduler_, adopted_atom::value, c->shared_key(), Outcome{c->status(), c->value(), c->exception()});
+    const auto& c = *core_;
+    caf::anon_send(scheduler_, adopted_atom::value, c.shared_key(), Outcome{c.status(), c.value(), c.exception()});
   }
 
  private:
   scheduler_actor scheduler_;
-  std::weak_ptr<FutureCore> core_;
+  CorePtr core_;  // a cycle through the core's listener list, broken when it completes
 };
 
 /// An actor call's future runs outside the task table (its actor runs it). Used as an

@@ -12,7 +12,8 @@
 // execution slots (never on CAF's threads). A call's Future is like any task's: result()
 // with timeouts, wait, as_completed, cancel, and an argument to other tasks. An exception
 // in a method fails that call only; the actor lives on. Calls take plain values (a
-// future's value must be fetched first).
+// future's value must be fetched first). A call runs even when its future is dropped
+// (as in Dask: it may change the actor's state); cancel the future to skip it.
 // Lifetime: copies share one reference. The instance is destroyed (on its worker) after
 // its queued calls when the last copy, and the Future it came from, are gone, or at once
 // on cancel(); a later call fails with cask::Error naming the actor.
