@@ -58,7 +58,7 @@ struct CoordInit {
 /// Spawns the actor owning one object. Operations each kind accepts:
 ///   queue:     put, get, get_batch, get_all, size
 ///   variable:  set, get, erase
-///   lock, semaphore: acquire, release, release_all, held
+///   lock, semaphore: acquire, release, held
 ///   event:     set, clear, wait, is_set
 ///   topic:     publish, subscribe, get (a subscriber's next message)
 coordination_actor spawn_coordination(caf::actor_system& sys, CoordInit init);

@@ -67,6 +67,10 @@ void CoordinationObject::park(CoordRequest req) {
   parked_.push_back(Parked{id, std::move(req)});
 }
 
+void CoordinationObject::drop_abandoned() {
+  std::erase_if(parked_, [](const Parked& p) { return p.req.reply && (*p.req.reply)->is_abandoned(); });
+}
+
 void CoordinationObject::maybe_retire() {
   if (handles_ != 0 || !parked_.empty() || !holds_nothing()) return;
   send(registry_, retire_atom::value, kind_, name_, attaches_);

@@ -43,6 +43,9 @@ class CoordinationObject : public coordination_actor::base {
   /// Keeps a request that cannot be answered yet, in arrival order, and arms its timeout;
   /// a zero or negative timeout times out at once.
   void park(CoordRequest req);
+  /// Forgets waiting requests whose callers gave up (a cancelled task), so that they do
+  /// not hold up the ones behind them.
+  void drop_abandoned();
   std::deque<Parked> parked_;
 
   /// Claims the request's reply, lets `fill` write the answer and wakes the caller.

@@ -20,11 +20,11 @@ class QueueActor final : public CoordinationObject {
         return;
       case CoordOp::get:
       case CoordOp::get_batch:
+        drop_abandoned();
         if (parked_.empty() && items_.size() >= wanted(req)) {
           take(req);
         } else {
           park(std::move(req));
-          serve();  // a zero-timeout get may have been the one blocking the front
         }
         return;
       case CoordOp::get_all:
@@ -62,6 +62,7 @@ class QueueActor final : public CoordinationObject {
 
   /// Answers waiting gets in arrival order while there are items for the first one.
   void serve() {
+    drop_abandoned();
     while (!parked_.empty() && items_.size() >= wanted(parked_.front().req)) {
       CoordRequest req = std::move(parked_.front().req);
       parked_.pop_front();

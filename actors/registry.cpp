@@ -43,7 +43,7 @@ void Registry::open(caf::local_actor* self, const scheduler_actor& scheduler, Op
   r.publish();
 }
 
-void Registry::retire(caf::local_actor* self, CoordKind kind, const std::string& name, std::uint64_t attaches,
+void Registry::retire(CoordKind kind, const std::string& name, std::uint64_t attaches,
                       const caf::strong_actor_ptr& sender) {
   auto it = objects_.find({kind, name});
   if (it == objects_.end() || caf::actor_cast<caf::strong_actor_ptr>(it->second.actor) != sender) return;
@@ -87,7 +87,7 @@ void Registry::name(NameRequest& req) {
   }
 }
 
-void Registry::shutdown(caf::local_actor* self) {
+void Registry::shutdown() {
   for (auto& [key, obj] : objects_) caf::anon_send(obj.actor, shutdown_atom::value);
   objects_.clear();
   actors_.clear();

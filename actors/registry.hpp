@@ -23,11 +23,11 @@ class Registry {
   void open(caf::local_actor* self, const scheduler_actor& scheduler, OpenRequest& req);
   /// The object `sender` asks to retire, having seen `attaches` handles. Granted (the
   /// entry goes, the actor quits) unless a handle was handed out since.
-  void retire(caf::local_actor* self, CoordKind kind, const std::string& name, std::uint64_t attaches,
+  void retire(CoordKind kind, const std::string& name, std::uint64_t attaches,
               const caf::strong_actor_ptr& sender);
   void name(NameRequest& req);
   /// Stops every object: their waiting callers get CommError.
-  void shutdown(caf::local_actor* self);
+  void shutdown();
 
   std::size_t objects() const noexcept { return objects_.size(); }
 

@@ -59,6 +59,8 @@ class Reply {
     return true;
   }
 
+  bool is_abandoned() const noexcept { return state_.load(std::memory_order_acquire) == abandoned; }
+
   /// Blocks until answered, then rethrows the error if there is one. Inside a task, a
   /// `blocking` wait hands the worker slot back, and cancelling the task abandons the
   /// reply and throws CancelledError (unless the actor answered first).

@@ -435,7 +435,7 @@ scheduler_actor::behavior_type scheduler_main(self_ptr self, std::vector<WorkerI
           self->state.registry.open(self, caf::actor_cast<scheduler_actor>(self), req);
         },
         [self](retire_atom, CoordKind kind, std::string& name, std::uint64_t attaches) {
-          self->state.registry.retire(self, kind, name, attaches, self->current_sender());
+          self->state.registry.retire(kind, name, attaches, self->current_sender());
         },
         [self](name_atom, NameRequest& req) { self->state.registry.name(req); },
         [self](capacity_atom, std::size_t worker, int delta) {
@@ -472,7 +472,7 @@ scheduler_actor::behavior_type scheduler_main(self_ptr self, std::vector<WorkerI
           st.tasks.clear();
           while (!st.ready.empty()) st.ready.pop();
           for (auto& w : st.workers) self->send(w.actor, shutdown_atom::value);
-          st.registry.shutdown(self);
+          st.registry.shutdown();
           for (auto& rp : st.drain_waiters) rp.deliver(false);
           st.drain_waiters.clear();
           self->quit();

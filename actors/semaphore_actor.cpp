@@ -18,12 +18,11 @@ class SemaphoreActor final : public CoordinationObject {
   void handle(CoordRequest& req) override {
     switch (req.op) {
       case CoordOp::acquire:
-        if (parked_.empty() && used_ < limit_) {
+        drop_abandoned();
+        if (parked_.empty() && used_ < limit_)
           grant(req);
-        } else {
+        else
           park(std::move(req));
-          serve();  // the ones ahead may have given up
-        }
         return;
       case CoordOp::release: {
         auto it = leases_.find(req.holder);
@@ -37,10 +36,6 @@ class SemaphoreActor final : public CoordinationObject {
         serve();
         return;
       }
-      case CoordOp::release_all:
-        answer(req);
-        release_holder(req.holder);
-        return;
       case CoordOp::held:
         answer(req, [&](CoordAnswer& a) {
           a.number = used_;
@@ -59,6 +54,7 @@ class SemaphoreActor final : public CoordinationObject {
   }
 
   void serve() {
+    drop_abandoned();
     while (!parked_.empty() && used_ < limit_) {
       CoordRequest req = std::move(parked_.front().req);
       parked_.pop_front();

@@ -2,6 +2,8 @@
 // constructors of the non-template handles (Lock, Semaphore, Event).
 #include "cask/detail/coordination.hpp"
 
+#include <algorithm>
+
 #include "actors/coordination.hpp"
 #include "actors/reply.hpp"
 #include "cask/client.hpp"
@@ -58,16 +60,32 @@ CoordAnswer CoordRef::call(CoordOp op, Value value, std::size_t count, std::opti
   CoordRequest req{op, std::move(value), count, holder, timeout, std::make_shared<ReplyToken>(reply)};
   if (!channel_->client->send_to(channel_->actor, coord_atom::value, std::move(req))) throw CommError(closed);
   reply->await(may_block(op));
-  if (op == CoordOp::acquire && reply->answer.flag) {
-    // A task that fails while holding leases gives them back (it cannot release them).
-    if (auto* task = current_task(); task && task->job) {
-      task->on_failure.push_back([channel = std::weak_ptr<CoordChannel>(channel_), holder] {
-        if (auto c = channel.lock())
-          c->client->send_to(c->actor, coord_atom::value, CoordRequest{CoordOp::release_all, nullptr, 0, holder, {}, nullptr});
-      });
-    }
-  }
+  if (op == CoordOp::acquire && reply->answer.flag) count_lease(+1);
+  if (op == CoordOp::release) count_lease(-1);
   return std::move(reply->answer);
+}
+
+void CoordRef::count_lease(int delta) {
+  // A task that fails while holding leases it took gives them back (it cannot release them
+  // any more); leases the handle holds for others (the client, another task) stay.
+  TaskContext* task = current_task();
+  if (!task || !task->job) return;
+  const auto holder = reinterpret_cast<std::uintptr_t>(this);
+  auto it = std::find_if(task->leases.begin(), task->leases.end(), [&](const auto& l) { return l.first == holder; });
+  if (it == task->leases.end()) {
+    if (delta < 0) return;
+    task->leases.emplace_back(holder, 0);
+    it = std::prev(task->leases.end());
+    task->on_failure.push_back([task, holder, channel = std::weak_ptr<CoordChannel>(channel_)] {
+      auto c = channel.lock();
+      if (!c) return;  // the handle is gone: its destructor gave everything back
+      for (const auto& [h, n] : task->leases)
+        if (h == holder)
+          for (int i = 0; i < n; ++i)
+            c->client->send_to(c->actor, coord_atom::value, CoordRequest{CoordOp::release, nullptr, 0, holder, {}, nullptr});
+    });
+  }
+  it->second = std::max(0, it->second + delta);
 }
 
 void CoordRef::tell(CoordOp op, Value value) {

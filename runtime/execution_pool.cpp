@@ -102,7 +102,10 @@ void ExecutionPool::spin_for_work() const {
 
 Outcome ExecutionPool::execute(const JobPtr& job) {
   Outcome out;
-  TaskContext ctx{job.get(), this, client_};
+  TaskContext ctx;
+  ctx.job = job.get();
+  ctx.pool = this;
+  ctx.client = client_;
   TaskScope scope(ctx);
   const auto started = std::chrono::steady_clock::now();
   try {

@@ -5,7 +5,9 @@
 // get_client().
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <utility>
 #include <vector>
 
 namespace cask::detail {
@@ -22,6 +24,8 @@ struct TaskContext {
   // Run when the task fails (throws or is cancelled), before its outcome is published:
   // locks and semaphore leases it took come back.
   std::vector<std::function<void()>> on_failure;
+  // Leases taken and not released by this task, per handle (CoordRef address).
+  std::vector<std::pair<std::uintptr_t, int>> leases;
 };
 
 /// The context of the task running on this thread; null outside tasks.

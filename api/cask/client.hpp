@@ -171,7 +171,9 @@ class Client {
       return Actor<T>(std::move(ref));
     };
     detail::CallableId id{type};
-    return Future<Actor<T>>(submit_one(detail::make_task(options{.pure = false}, id, std::move(construct))));
+    options task_opts;
+    task_opts.pure = false;  // every submit_actor makes a new instance
+    return Future<Actor<T>>(submit_one(detail::make_task(task_opts, id, std::move(construct))));
   }
 
   /// The live actor created with actor_options{.name = name}; cask::Error when there is

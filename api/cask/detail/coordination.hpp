@@ -47,7 +47,6 @@ enum class CoordOp : std::uint8_t {
   erase,      // variable: forget the value
   acquire,    // lock, semaphore: take a lease (blocks)
   release,    // lock, semaphore: give a lease back (an error when none is held)
-  release_all,  // lock, semaphore: give back every lease of this handle (its task failed)
   held,       // lock, semaphore: leases in use (number); lock: flag = locked
   clear,      // event: clear the flag
   wait,       // event: until set (blocks)
@@ -88,6 +87,9 @@ class CoordRef {
   CoordKind kind() const noexcept { return kind_; }
 
  private:
+  /// Inside a task: counts the leases it took through this handle (+1 acquire, -1 release).
+  void count_lease(int delta);
+
   const CoordKind kind_;
   const std::string name_;
   std::shared_ptr<CoordChannel> channel_;
