@@ -1,4 +1,4 @@
-// cask_bench: the performance cases of issues 2 and 3 on the embedded cluster.
+// cask_bench: the performance cases of issues 2, 3 and 4 on the embedded cluster.
 //
 //   cask_bench                          # every case, full sizes
 //   cask_bench --quick                  # every case, small sizes (a smoke run, seconds)
@@ -7,6 +7,7 @@
 //   cask_bench --case map_gather --sizes 10000,1000000
 //   cask_bench --case memory --pending 100000
 //   cask_bench --case as_completed,nested_child,wait_first_reaction   # issue 3's cases
+//   cask_bench --case queue,variable,lock,event,actor                 # issue 4's cases
 //   cask_bench --list                   # the case names
 //
 // Output: one JSON object per line, {"case": ..., "value": ..., "unit": ..., ...extras};
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -183,10 +185,12 @@ int next_arg(int n = 1) {
   return first;
 }
 
-/// Waits until the scheduler holds no task and no future actor is alive.
+/// Waits until the scheduler holds no task, and no future actor, coordination object or
+/// Actor<T> instance is alive.
 /// stats() gives up after a while when the scheduler is busy (e.g. with a million release
 /// messages queued ahead of it); that is not a failure here, only a longer wait.
-void wait_until_empty(cask::Client& client, const char* where) {
+/// `actors_kept`: Actor<T> instances the case still holds (its calls' futures must be gone).
+void wait_until_empty(cask::Client& client, const char* where, std::size_t actors_kept = 0) {
   const auto deadline = Clock::now() + 300s;
   for (;;) {
     cask::ClusterStats s;
@@ -196,7 +200,9 @@ void wait_until_empty(cask::Client& client, const char* where) {
       if (Clock::now() > deadline) throw;
       continue;
     }
-    if (s.tasks() == 0 && s.future_actors == 0) return;
+    if (s.tasks() == 0 && s.future_actors == 0 && s.coordination_objects == 0 &&
+        s.actors == actors_kept)
+      return;
     if (Clock::now() > deadline) {
       std::ostringstream os;
       os << s;
@@ -578,6 +584,217 @@ void wait_first_reaction(cask::Client& client, const Config& cfg) {
 }
 
 // ---------------------------------------------------------------------------------------
+// Issue 4: coordination objects (Queue, Variable, Lock, Event) and actors, used from the
+// client thread (the main thread, outside any task).
+
+/// Runs `pair(i)` (one put+get, set+get, ...) per_run times per run after a warm-up, and
+/// records the median over runs of pairs/s, with per-pair latency percentiles.
+template <class Pair>
+void object_pairs(const Config& cfg, const std::string& name, const char* what, Pair&& pair) {
+  const int warmup = cfg.quick ? 100 : 2000;
+  const int runs = cfg.runs ? cfg.runs : (cfg.quick ? 2 : 5);
+  const int per_run = cfg.quick ? 1000 : 20000;
+  for (int i = 0; i < warmup; ++i) pair(i);
+  std::vector<double> rates, all;
+  all.reserve(std::size_t(runs) * per_run);
+#ifdef CASK_BENCH_COUNT_ALLOCS
+  const AllocCount a0;
+#endif
+  for (int r = 0; r < runs; ++r) {
+    const auto t0 = Clock::now();
+    auto prev = t0;
+    for (int i = 0; i < per_run; ++i) {
+      pair(i);
+      const auto now = Clock::now();
+      all.push_back(std::chrono::duration<double, std::micro>(now - prev).count());
+      prev = now;
+    }
+    rates.push_back(double(per_run) / seconds_since(t0));
+  }
+  const double rate = median(rates);
+  Record rec(name);
+#ifdef CASK_BENCH_COUNT_ALLOCS
+  const AllocCount a1;
+  const double pairs = double(runs) * per_run;
+  rec.field("allocs_per_pair", double(a1.allocs - a0.allocs) / pairs)
+      .field("alloc_bytes_per_pair", double(a1.bytes - a0.bytes) / pairs);
+#endif
+  rec.field("impl", "cask")
+      .field("value", rate)
+      .field("unit", "pairs/s")
+      .field("pairs_per_run", per_run)
+      .field("runs", runs)
+      .field("us_per_pair", 1e6 / rate)
+      .field("p50", percentile(all, 50))
+      .field("p90", percentile(all, 90))
+      .field("p99", percentile(all, 99))
+      .list("rates", rates)
+      .field("note", std::string(what) + " from the client thread, one pair after the other on "
+                     "one handle; median over runs of pairs/s; p50/p90/p99: µs per pair")
+      .print();
+}
+
+void queue_put_get(cask::Client& client, const Config& cfg) {
+  {
+    cask::Queue<int> q{"cask-bench-queue", client};
+    object_pairs(cfg, "queue_put_get", "Queue<int>: put(i) then get()", [&](int i) {
+      q.put(i);
+      if (q.get() != i) throw std::runtime_error("queue_put_get: wrong item");
+    });
+    if (q.size() != 0) throw std::runtime_error("queue_put_get: items left");
+  }
+  wait_until_empty(client, "queue_put_get");
+}
+
+void variable_set_get(cask::Client& client, const Config& cfg) {
+  {
+    cask::Variable<int> v{"cask-bench-variable", client};
+    object_pairs(cfg, "variable_set_get", "Variable<int>: set(i) then get()", [&](int i) {
+      v.set(i);
+      if (v.get() != i) throw std::runtime_error("variable_set_get: wrong value");
+    });
+    v.erase();  // a set variable outlives its handles
+  }
+  wait_until_empty(client, "variable_set_get");
+}
+
+void lock_acquire_release(cask::Client& client, const Config& cfg) {
+  {
+    cask::Lock lock{"cask-bench-lock", client};
+    object_pairs(cfg, "lock_acquire_release", "Lock: acquire() then release() (uncontended)",
+                 [&](int) {
+                   lock.acquire();
+                   lock.release();
+                 });
+    if (lock.locked()) throw std::runtime_error("lock_acquire_release: still locked");
+  }
+  wait_until_empty(client, "lock_acquire_release");
+}
+
+void event_set_is_set(cask::Client& client, const Config& cfg) {
+  {
+    cask::Event ev{"cask-bench-event", client};
+    object_pairs(cfg, "event_set_is_set", "Event: set() then is_set()", [&](int) {
+      ev.set();
+      if (!ev.is_set()) throw std::runtime_error("event_set_is_set: not set");
+    });
+    ev.clear();  // a set event outlives its handles
+  }
+  wait_until_empty(client, "event_set_is_set");
+}
+
+struct BenchCounter {
+  long long n = 0;
+  long long increment() { return ++n; }
+};
+
+/// calls_per_run sequential Actor calls, each waited for (call(...).result()) before the
+/// next; µs per call = run time / calls, median over runs.
+void actor_call_sequential(cask::Client& client, const Config& cfg) {
+  const int warmup = cfg.quick ? 100 : 1000;
+  const int runs = cfg.runs ? cfg.runs : (cfg.quick ? 2 : 5);
+  const int per_run = cfg.quick ? 500 : 10000;
+  {
+    auto counter = client.submit_actor<BenchCounter>().result();
+    long long expected = 0;
+    for (int i = 0; i < warmup; ++i)
+      if (counter.call(&BenchCounter::increment).result() != ++expected)
+        throw std::runtime_error("actor_call_sequential: wrong count");
+    std::vector<double> per_call, all;
+    all.reserve(std::size_t(runs) * per_run);
+#ifdef CASK_BENCH_COUNT_ALLOCS
+    const AllocCount a0;
+#endif
+    for (int r = 0; r < runs; ++r) {
+      const auto t0 = Clock::now();
+      auto prev = t0;
+      for (int i = 0; i < per_run; ++i) {
+        if (counter.call(&BenchCounter::increment).result() != ++expected)
+          throw std::runtime_error("actor_call_sequential: wrong count");
+        const auto now = Clock::now();
+        all.push_back(std::chrono::duration<double, std::micro>(now - prev).count());
+        prev = now;
+      }
+      per_call.push_back(seconds_since(t0) * 1e6 / per_run);
+    }
+    Record rec("actor_call_sequential");
+#ifdef CASK_BENCH_COUNT_ALLOCS
+    const AllocCount a1;
+    const double calls = double(runs) * per_run;
+    rec.field("allocs_per_call", double(a1.allocs - a0.allocs) / calls)
+        .field("alloc_bytes_per_call", double(a1.bytes - a0.bytes) / calls);
+#endif
+    rec.field("impl", "cask")
+        .field("value", median(per_call))
+        .field("unit", "us")
+        .field("calls_per_run", per_run)
+        .field("runs", runs)
+        .field("p50", percentile(all, 50))
+        .field("p90", percentile(all, 90))
+        .field("p99", percentile(all, 99))
+        .list("run_us_per_call", per_call)
+        .field("note", "Actor<Counter>: call(&Counter::increment).result(), one after the other "
+                       "from the client thread; (run time / calls) median over runs; "
+                       "p50/p90/p99 over all calls")
+        .print();
+  }
+  wait_until_empty(client, "actor_call_sequential");
+}
+
+/// n Actor calls submitted back to back, then result() of each in order; calls/s from the
+/// first call to the last result, median over runs.
+void actor_call_pipelined(cask::Client& client, const Config& cfg) {
+  const std::size_t n = cfg.quick ? 5000 : 100000;
+  const int runs = cfg.runs ? cfg.runs : (cfg.quick ? 2 : 5);
+  std::vector<double> rates, submits, lasts, alls;
+  {
+    auto counter = client.submit_actor<BenchCounter>().result();
+    long long expected = 0;
+    auto once = [&](std::size_t calls) {
+      std::vector<cask::Future<long long>> fs;
+      fs.reserve(calls);
+      const auto t0 = Clock::now();
+      for (std::size_t i = 0; i < calls; ++i) fs.push_back(counter.call(&BenchCounter::increment));
+      const double submit_s = seconds_since(t0);
+      (void)fs.back().result();
+      const double last_s = seconds_since(t0);
+      for (auto& f : fs)
+        if (f.result() != ++expected) throw std::runtime_error("actor_call_pipelined: wrong count");
+      const double all_s = seconds_since(t0);
+      fs.clear();
+      fs.shrink_to_fit();
+      wait_until_empty(client, "actor_call_pipelined (between runs)", 1);
+      return std::array<double, 3>{submit_s, last_s, all_s};
+    };
+    once(std::min<std::size_t>(n, 10000));  // warm-up
+    for (int r = 0; r < runs; ++r) {
+      const auto t = once(n);
+      submits.push_back(t[0]);
+      lasts.push_back(t[1]);
+      alls.push_back(t[2]);
+      rates.push_back(double(n) / t[2]);
+    }
+  }
+  wait_until_empty(client, "actor_call_pipelined");
+  const double rate = median(rates);
+  Record("actor_call_pipelined")
+      .field("impl", "cask")
+      .field("value", rate)
+      .field("unit", "calls/s")
+      .field("n", n)
+      .field("runs", runs)
+      .field("us_per_call", 1e6 / rate)
+      .list("rates", rates)
+      .field("submit_s", median(submits))
+      .field("last_result_s", median(lasts))
+      .field("all_results_s", median(alls))
+      .field("note", "Actor<Counter>: n calls of increment() submitted back to back from the "
+                     "client thread, then result() of each; n / (first call -> every result), "
+                     "median over runs")
+      .print();
+}
+
+// ---------------------------------------------------------------------------------------
 // The case table (report.py has the targets).
 
 struct Case {
@@ -597,6 +814,12 @@ std::vector<Case> cases_for(const Config& cfg) {
                    [n](cask::Client& c, const Config& k) { as_completed_case(c, k, n); }});
   out.push_back({"nested_child", nested_child});
   out.push_back({"wait_first_reaction", wait_first_reaction});
+  out.push_back({"queue_put_get", queue_put_get});
+  out.push_back({"variable_set_get", variable_set_get});
+  out.push_back({"lock_acquire_release", lock_acquire_release});
+  out.push_back({"event_set_is_set", event_set_is_set});
+  out.push_back({"actor_call_sequential", actor_call_sequential});
+  out.push_back({"actor_call_pipelined", actor_call_pipelined});
   return out;
 }
 

@@ -20,6 +20,14 @@ Issue 3's cases: as_completed (map + as_completed(with_results=True), tasks/s),
 nested_child (a task maps 1,000 children via get_client() and sums them via as_completed,
 µs per child) and wait_first_reaction (first task's last statement -> wait(FIRST_COMPLETED)
 returning, µs).
+
+Issue 4's cases, from the client thread: queue_put_get, variable_set_get,
+lock_acquire_release, event_set_is_set (distributed.Queue/Variable/Lock/Event, pairs/s)
+and the actor calls actor_call_sequential (µs per call, each waited for) and
+actor_call_pipelined (calls/s: submit all, then result() of each). Dask takes about a
+millisecond per operation, so its counts are smaller than cask_bench's (1,000 pairs,
+1,000 sequential and 5,000 pipelined calls per run instead of 20,000, 10,000 and
+100,000); the rates are per operation, so they compare.
 """
 import argparse
 import ctypes
@@ -373,6 +381,186 @@ def wait_first_reaction(client, cfg):
                   f"task stays gated; median over trials"})
 
 
+# ---------------------------------------------------------------------------------------
+# Issue 4: coordination objects (Queue, Variable, Lock, Event) and actors, used from the
+# client thread.
+
+def object_pairs(cfg, name, what, pair):
+    """Runs pair(i) per_run times per run after a warm-up; the median over runs of
+    pairs/s, with per-pair latency percentiles (µs), as cask_bench."""
+    warmup = 20 if cfg.quick else 100
+    runs = cfg.runs or (2 if cfg.quick else 5)
+    per_run = 100 if cfg.quick else 1000
+    for i in range(warmup):
+        pair(i)
+    rates, all_us = [], []
+    for _ in range(runs):
+        t0 = prev = time.perf_counter()
+        for i in range(per_run):
+            pair(i)
+            now = time.perf_counter()
+            all_us.append((now - prev) * 1e6)
+            prev = now
+        rates.append(per_run / (time.perf_counter() - t0))
+    all_us.sort()
+
+    def pct(p):
+        return all_us[min(len(all_us) - 1, int(p / 100 * len(all_us)))]
+
+    rate = statistics.median(rates)
+    emit({"case": name, "impl": "dask", "value": rate, "unit": "pairs/s",
+          "pairs_per_run": per_run, "runs": runs, "us_per_pair": 1e6 / rate,
+          "p50": pct(50), "p90": pct(90), "p99": pct(99), "rates": rates,
+          "note": f"{what} from the client thread, one pair after the other on one handle; "
+                  f"median over runs of pairs/s; p50/p90/p99: µs per pair"})
+
+
+def queue_put_get(client, cfg):
+    from distributed import Queue
+    q = Queue("dask-bench-queue", client=client)
+
+    def pair(i):
+        q.put(i)
+        assert q.get() == i
+
+    object_pairs(cfg, "queue_put_get", "Queue: put(i) then get()", pair)
+    assert q.qsize() == 0
+
+
+def variable_set_get(client, cfg):
+    from distributed import Variable
+    v = Variable("dask-bench-variable", client=client)
+
+    def pair(i):
+        v.set(i)
+        assert v.get() == i
+
+    object_pairs(cfg, "variable_set_get", "Variable: set(i) then get()", pair)
+    v.delete()
+
+
+def lock_acquire_release(client, cfg):
+    from distributed import Lock
+    lock = Lock("dask-bench-lock", client=client)
+
+    def pair(_):
+        lock.acquire()
+        lock.release()
+
+    object_pairs(cfg, "lock_acquire_release", "Lock: acquire() then release() (uncontended)",
+                 pair)
+    assert not lock.locked()
+
+
+def event_set_is_set(client, cfg):
+    from distributed import Event
+    ev = Event("dask-bench-event", client=client)
+
+    def pair(_):
+        ev.set()
+        assert ev.is_set()
+
+    object_pairs(cfg, "event_set_is_set", "Event: set() then is_set()", pair)
+    ev.clear()
+
+
+class BenchCounter:
+    def __init__(self):
+        self.n = 0
+
+    def increment(self):
+        self.n += 1
+        return self.n
+
+
+def submit_counter(client):
+    """The actor and the future it came from. The future is kept: with an in-process
+    cluster the Actor handle finds a Worker instance (get_worker()) and holds only a weak
+    reference to its key, so dropping the future releases the actor."""
+    fut = client.submit(BenchCounter, actor=True)
+    return fut, fut.result()
+
+
+def actor_call_sequential(client, cfg):
+    """calls_per_run sequential actor calls, each waited for (increment().result());
+    µs per call = run time / calls, median over runs."""
+    warmup = 20 if cfg.quick else 100
+    runs = cfg.runs or (2 if cfg.quick else 5)
+    per_run = 100 if cfg.quick else 1000
+    fut, counter = submit_counter(client)
+    expected = 0
+    for _ in range(warmup):
+        expected += 1
+        assert counter.increment().result() == expected
+    per_call, all_us = [], []
+    for _ in range(runs):
+        t0 = prev = time.perf_counter()
+        for _ in range(per_run):
+            expected += 1
+            assert counter.increment().result() == expected
+            now = time.perf_counter()
+            all_us.append((now - prev) * 1e6)
+            prev = now
+        per_call.append((time.perf_counter() - t0) * 1e6 / per_run)
+    del counter, fut
+    wait_until_empty(client)
+    all_us.sort()
+
+    def pct(p):
+        return all_us[min(len(all_us) - 1, int(p / 100 * len(all_us)))]
+
+    emit({"case": "actor_call_sequential", "impl": "dask", "value": statistics.median(per_call),
+          "unit": "us", "calls_per_run": per_run, "runs": runs, "p50": pct(50), "p90": pct(90),
+          "p99": pct(99), "run_us_per_call": per_call,
+          "note": f"submit(Counter, actor=True): increment().result(), one after the other "
+                  f"from the client thread; (run time / calls) median over runs, {per_run:,} "
+                  f"calls per run (cask: 10,000); p50/p90/p99 over all calls"})
+
+
+def actor_call_pipelined(client, cfg):
+    """n actor calls issued back to back (a list of ActorFutures), then result() of each;
+    calls/s from the first call to the last result, median over runs."""
+    n = 500 if cfg.quick else 5000
+    runs = cfg.runs or (2 if cfg.quick else 5)
+    fut, counter = submit_counter(client)
+    expected = 0
+
+    def once(calls):
+        nonlocal expected
+        t0 = time.perf_counter()
+        fs = [counter.increment() for _ in range(calls)]
+        submit_s = time.perf_counter() - t0
+        fs[-1].result()
+        last_s = time.perf_counter() - t0
+        values = [f.result() for f in fs]
+        elapsed = time.perf_counter() - t0
+        # Dask does not keep the calls in order (each is an RPC of its own, over pooled
+        # connections): every count comes back once, not necessarily the i-th to the i-th.
+        assert sorted(values) == list(range(expected + 1, expected + calls + 1))
+        expected += calls
+        return submit_s, last_s, elapsed
+
+    once(min(n, 500))  # warm-up
+    rates, submits, lasts, alls = [], [], [], []
+    for _ in range(runs):
+        submit_s, last_s, all_s = once(n)
+        rates.append(n / all_s)
+        submits.append(submit_s)
+        lasts.append(last_s)
+        alls.append(all_s)
+    del counter, fut
+    wait_until_empty(client)
+    rate = statistics.median(rates)
+    emit({"case": "actor_call_pipelined", "impl": "dask", "value": rate, "unit": "calls/s",
+          "n": n, "runs": runs, "us_per_call": 1e6 / rate, "rates": rates,
+          "submit_s": statistics.median(submits), "last_result_s": statistics.median(lasts),
+          "all_results_s": statistics.median(alls),
+          "note": f"submit(Counter, actor=True): n={n:,} calls of increment() issued back to "
+                  f"back from the client thread (cask: 100,000), then result() of each "
+                  f"(they may run out of order in Dask); "
+                  f"n / (first call -> every result), median over runs"})
+
+
 CASES = {
     "roundtrip": roundtrip,
     "map_gather": map_gather,
@@ -380,6 +568,12 @@ CASES = {
     "as_completed": as_completed_case,
     "nested_child": nested_child,
     "wait_first_reaction": wait_first_reaction,
+    "queue_put_get": queue_put_get,
+    "variable_set_get": variable_set_get,
+    "lock_acquire_release": lock_acquire_release,
+    "event_set_is_set": event_set_is_set,
+    "actor_call_sequential": actor_call_sequential,
+    "actor_call_pipelined": actor_call_pipelined,
 }
 
 

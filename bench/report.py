@@ -26,6 +26,14 @@ ROWS = [
     ("as_completed_100k", "as_completed 100k", "throughput", 200_000.0, "≥ 200,000 tasks/s"),
     ("nested_child", "nested submission, per child", "latency", 20.0, "≤ 20 µs"),
     ("wait_first_reaction", "wait(FIRST_COMPLETED) reaction", "latency", 50.0, "≤ 50 µs"),
+    # Issue 4 (from the client thread):
+    ("queue_put_get", "Queue put+get", "throughput", 50_000.0, "≥ 50,000 pairs/s"),
+    ("variable_set_get", "Variable set+get", "throughput", 50_000.0, "≥ 50,000 pairs/s"),
+    ("lock_acquire_release", "Lock acquire+release", "throughput", 50_000.0, "≥ 50,000 pairs/s"),
+    ("event_set_is_set", "Event set+is_set", "throughput", 50_000.0, "≥ 50,000 pairs/s"),
+    ("actor_call_sequential", "actor call, sequential (per call)", "latency", 20.0, "≤ 20 µs"),
+    ("actor_call_pipelined", "actor calls, pipelined", "throughput", 200_000.0,
+     "≥ 200,000 calls/s"),
 ]
 
 
@@ -50,8 +58,8 @@ def load(path):
 def fmt(value, unit):
     if value is None:
         return "—"
-    if unit == "tasks/s":
-        return f"{value:,.0f} tasks/s"
+    if unit in ("tasks/s", "pairs/s", "calls/s"):
+        return f"{value:,.0f} {unit}"
     if unit == "us":
         return f"{value:,.1f} µs" if value < 10_000 else f"{value / 1000:,.2f} ms"
     if unit == "bytes":
@@ -75,7 +83,8 @@ def cell(rec):
     text = fmt(rec.get("value"), rec.get("unit"))
     if rec.get("case") == "memory_per_pending_future" and rec.get("n"):
         text += f" (n={rec['n']:,})"
-    if rec.get("case") in ("roundtrip", "wait_first_reaction") and rec.get("p90") is not None:
+    if rec.get("case") in ("roundtrip", "wait_first_reaction", "actor_call_sequential") \
+            and rec.get("p90") is not None:
         text += f", p90 {fmt(rec['p90'], 'us')}"
     return text, rec.get("value"), False
 
