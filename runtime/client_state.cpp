@@ -95,6 +95,10 @@ void ClientState::close() {
   }
   system_.reset();  // waits until every actor is gone
   pools_.clear();
+  // Every future is final now; before stopping the callback thread, whose callbacks may
+  // be waiting for exactly that.
+  closed_.store(true, std::memory_order_release);
+  closed_.notify_all();
   callbacks_.stop();
 }
 

@@ -41,6 +41,11 @@ class ClientState : public std::enable_shared_from_this<ClientState> {
 
   /// Waits for fire_and_forget work, cancels the rest, stops every actor and thread.
   void close();
+  /// Blocks until a close() (under way in another thread) has finished: every future of
+  /// this client is final then. Must not be called from a task of this client.
+  void await_closed() const {
+    while (!closed_.load(std::memory_order_acquire)) closed_.wait(false, std::memory_order_acquire);
+  }
 
   /// Throws CommError when the client is closed.
   void submit(SubmissionBatch batch);
@@ -95,6 +100,7 @@ class ClientState : public std::enable_shared_from_this<ClientState> {
   mutable std::shared_mutex mu_;  // shared: using the actor system; unique: tearing it down
   bool open_ = false;             // guarded by mu_
   std::atomic<bool> closing_{false};
+  std::atomic<bool> closed_{false};  // close() has finished
   std::unique_ptr<caf::actor_system_config> config_;
   std::unique_ptr<caf::actor_system> system_;
   scheduler_actor scheduler_;

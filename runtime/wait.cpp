@@ -39,9 +39,14 @@ bool wait_cores(const std::vector<CorePtr>& cores, ReturnWhen when,
   }
   if (holds(cores, when)) return true;
   if (timeout && *timeout <= std::chrono::nanoseconds::zero()) return false;
-  auto latch = cores.front()->client()->wait(cores, mode_of(when), timeout);
-  if (!latch) return holds(cores, when);  // the client is closed: nothing will change
-  return latch->wait() == WaitLatch::satisfied && holds(cores, when);
+  ClientState& client = *cores.front()->client();
+  auto latch = client.wait(cores, mode_of(when), timeout);
+  if (latch && latch->wait() == WaitLatch::timed_out) return false;
+  if (holds(cores, when)) return true;
+  // The client closed (no waiter, or it ended with the client). Its futures become final
+  // while its actors stop; outside tasks, wait for that (a task is stopped by the close).
+  if (!task) client.await_closed();
+  return holds(cores, when);
 }
 
 }  // namespace cask::detail
