@@ -13,12 +13,6 @@
 
 using namespace cask_test;
 
-namespace {
-
-std::size_t objects(const cask::Client& client) { return client.stats().coordination_objects; }
-
-}  // namespace
-
 TEST_CASE("Event.set_clear_and_is_set" * doctest::timeout(30)) {
   cask::Client client{{.workers = 1, .threads_per_worker = 1}};
   cask::Event e{"flag", client};

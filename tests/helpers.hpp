@@ -205,6 +205,9 @@ inline std::chrono::nanoseconds since(std::chrono::steady_clock::time_point t0) 
   return std::chrono::steady_clock::now() - t0;
 }
 
+/// Live coordination objects (Queue, Lock, ...) of the client's cluster.
+inline std::size_t objects(const cask::Client& client) { return client.stats().coordination_objects; }
+
 }  // namespace cask_test
 
 // Free functions with external linkage: the test binary exports its symbols, so their keys

@@ -15,12 +15,6 @@
 
 using namespace cask_test;
 
-namespace {
-
-std::size_t objects(const cask::Client& client) { return client.stats().coordination_objects; }
-
-}  // namespace
-
 TEST_CASE("Lock.acquire_release_and_locked" * doctest::timeout(30)) {
   cask::Client client{{.workers = 1, .threads_per_worker = 1}};
   cask::Lock lock{"l", client};

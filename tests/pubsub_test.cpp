@@ -14,12 +14,6 @@
 
 using namespace cask_test;
 
-namespace {
-
-std::size_t objects(const cask::Client& client) { return client.stats().coordination_objects; }
-
-}  // namespace
-
 TEST_CASE("PubSub.put_reaches_every_subscriber_in_order" * doctest::timeout(30)) {
   cask::Client client{{.workers = 1, .threads_per_worker = 1}};
   cask::Sub<int> first{"topic", client};

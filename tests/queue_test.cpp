@@ -19,7 +19,6 @@ using namespace cask_test;
 
 namespace {
 
-std::size_t objects(const cask::Client& client) { return client.stats().coordination_objects; }
 
 std::uintptr_t id_of(const cask::Client& c) { return reinterpret_cast<std::uintptr_t>(c.state().get()); }
 

@@ -17,12 +17,6 @@
 
 using namespace cask_test;
 
-namespace {
-
-std::size_t objects(const cask::Client& client) { return client.stats().coordination_objects; }
-
-}  // namespace
-
 TEST_CASE("Semaphore.at_most_max_leases_at_once_and_max_is_reached" * doctest::timeout(60)) {
   cask::Client client{{.workers = 6, .threads_per_worker = 1}};
   constexpr std::size_t kMax = 3;

@@ -11,12 +11,6 @@
 
 using namespace cask_test;
 
-namespace {
-
-std::size_t objects(const cask::Client& client) { return client.stats().coordination_objects; }
-
-}  // namespace
-
 TEST_CASE("Variable.set_then_get_returns_the_latest_value" * doctest::timeout(30)) {
   cask::Client client{{.workers = 1, .threads_per_worker = 1}};
   cask::Variable<int> v{"v", client};
