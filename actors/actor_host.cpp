@@ -25,6 +25,7 @@ struct HostState {
   std::string key;
   std::mutex mu;
   std::deque<JobPtr> calls;    // guarded by mu: queued, in arrival order
+  std::atomic<bool> has_calls{false};  // mirrors !calls.empty(), for lingering without mu
   JobPtr current;              // guarded by mu: the call running
   bool runner_active = false;  // guarded by mu: a runner is queued or running
   bool released = false;       // guarded by mu: no calls are accepted any more
@@ -70,10 +71,8 @@ constexpr auto kLinger = std::chrono::microseconds(50);
 bool linger(HostState& st) {
   const auto until = std::chrono::steady_clock::now() + kLinger;
   do {
-    for (int i = 0; i < 64; ++i) {
-      std::lock_guard lk(st.mu);
-      if (!st.calls.empty()) return true;
-    }
+    for (int i = 0; i < 64; ++i)
+      if (st.has_calls.load(std::memory_order_acquire)) return true;
     std::this_thread::yield();
   } while (std::chrono::steady_clock::now() < until);
   return false;
@@ -110,6 +109,7 @@ void drain(const HostPtr& st) {
       }
       call = std::move(st->calls.front());
       st->calls.pop_front();
+      st->has_calls.store(!st->calls.empty(), std::memory_order_release);
       st->current = call;
       self = st->instance;
     }
@@ -175,6 +175,7 @@ class HostActor : public actor_host::base {
             std::lock_guard lk(st_->mu);
             if (!st_->released) {
               st_->calls.push_back(call);
+              st_->has_calls.store(true, std::memory_order_release);
               start = !std::exchange(st_->runner_active, true);
               call = nullptr;
             }
