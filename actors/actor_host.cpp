@@ -49,14 +49,7 @@ void run_call(HostState& st, const JobPtr& call, const Value& self) {
   call->inputs = {self};
   Outcome out = st.pool->execute(call);
   call->inputs.clear();
-  call->outcome = std::move(out);
-  call->published.store(true, std::memory_order_release);
-  const Outcome& o = call->outcome;
-  if (auto core = call->submitter.lock()) {
-    std::exception_ptr error = o.error;
-    if (o.status == Status::cancelled && !error) error = std::make_exception_ptr(CancelledError(*call->key));
-    core->complete(o.status, o.value, error);
-  }
+  call->publish(std::move(out));
 }
 
 // A runner that has been busy this long tells the scheduler its slot is taken, so that
@@ -182,8 +175,7 @@ class HostActor : public actor_host::base {
           }
           if (call) {  // released: a clear error, not a hang
             if (auto core = call->submitter.lock())
-              core->complete(Status::error, nullptr,
-                             std::make_exception_ptr(Error("cask::Error: actor " + st_->key + " was released")));
+              core->complete(Status::error, nullptr, released_error(st_->key));
             return;
           }
           if (start) st_->pool->push({make_runner(st_)});
@@ -227,6 +219,10 @@ class HostActor : public actor_host::base {
 }  // namespace
 
 actor_host spawn_host(caf::actor_system& sys, HostInit init) { return sys.spawn<HostActor>(init); }
+
+std::exception_ptr released_error(const std::string& key) {
+  return std::make_exception_ptr(Error("cask::Error: actor " + key + " was released"));
+}
 
 std::size_t live_actor_instances() noexcept { return g_instances.load(std::memory_order_relaxed); }
 

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstddef>
+#include <exception>
 #include <string>
 
 #include <caf/actor.hpp>
@@ -38,6 +39,9 @@ struct HostInit {
 };
 
 actor_host spawn_host(caf::actor_system& sys, HostInit init);
+
+/// What a call to a released actor fails with.
+std::exception_ptr released_error(const std::string& key);
 
 /// Actor instances alive in this process (ClusterStats::actors).
 std::size_t live_actor_instances() noexcept;

@@ -127,6 +127,10 @@ struct Job {
   // Not the scheduler's (an actor host's runner): the slot does not report it done.
   bool internal = false;
 
+  /// Makes `out` the final outcome (a cancel from now on answers with it) and completes
+  /// the submitting handle with it. Defined in runtime/execution_pool.cpp.
+  void publish(Outcome out);
+
   /// Cancels the job if it has not finished: it will not start, or is asked to stop.
   void cancel() {
     phase.store(JobPhase::cancelled, std::memory_order_release);

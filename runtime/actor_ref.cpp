@@ -37,7 +37,7 @@ CorePtr ActorRef::call(std::string call_name, const std::type_info& result, Task
   job->submitter = core;
   core->set_direct(job);
   if (host_->cancelled.load(std::memory_order_acquire)) {
-    core->complete(Status::error, nullptr, std::make_exception_ptr(Error("cask::Error: actor " + key_ + " was released")));
+    core->complete(Status::error, nullptr, released_error(key_));
     return core;
   }
   if (!host_->client->send_to(host_->host, call_atom::value, std::move(job)))

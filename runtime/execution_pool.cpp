@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "cask/errors.hpp"
 #include "runtime/task_context.hpp"
 
 namespace cask::detail {
@@ -100,6 +101,13 @@ void ExecutionPool::spin_for_work() const {
   }
 }
 
+void Job::publish(Outcome out) {
+  if (out.status == Status::cancelled && !out.error) out.error = std::make_exception_ptr(CancelledError(*key));
+  outcome = std::move(out);
+  published.store(true, std::memory_order_release);
+  if (auto core = submitter.lock()) core->complete(outcome.status, outcome.value, outcome.error);
+}
+
 Outcome ExecutionPool::execute(const JobPtr& job) {
   Outcome out;
   TaskContext ctx;
@@ -135,11 +143,7 @@ void ExecutionPool::run(const JobPtr& job) {
   }
   const bool will_retry = out.status == Status::error && job->retries_left > 0;
   if (!will_retry && out.status != Status::cancelled) {
-    // Final: publish it (the outcome is not written again), then wake the submitter.
-    job->outcome = std::move(out);
-    job->published.store(true, std::memory_order_release);
-    const Outcome& o = job->outcome;
-    if (auto core = job->submitter.lock()) core->complete(o.status, o.value, o.error);
+    job->publish(std::move(out));  // final: the outcome is not written again
     if (hooks_.on_done && !job->internal) hooks_.on_done(job);
     return;
   }
