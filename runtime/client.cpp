@@ -1,7 +1,9 @@
 #include "cask/client.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 
+#include "cask/local_cluster.hpp"
 #include "cask/this_task.hpp"
 #include "runtime/client_state.hpp"
 
@@ -22,11 +24,25 @@ void inherit_deadline(detail::TaskSpec& spec) {
 }
 }  // namespace
 
-Client::Client() : Client(ClientOptions{}) {}
+namespace {
+ClientOptions from_environment() {
+  ClientOptions opts;
+  if (const char* address = std::getenv("CASK_SCHEDULER_ADDRESS"); address && *address)
+    opts.address = address;
+  return opts;
+}
+}  // namespace
 
-Client::Client(ClientOptions opts) : state_(std::make_shared<detail::ClientState>(opts)) {
+Client::Client() : Client(from_environment()) {}
+
+Client::Client(ClientOptions opts)
+    : state_(std::make_shared<detail::ClientState>(opts)), remote_(state_->remote()) {
   detail::set_default_client(state_);
 }
+
+Client::Client(const std::string& address) : Client(ClientOptions{.address = address}) {}
+
+Client::Client(const LocalCluster& cluster) : Client(cluster.address()) {}
 
 Client::~Client() {
   if (state_ && owner_) state_->close();

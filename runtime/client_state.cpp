@@ -8,12 +8,16 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
+#include <caf/actor_cast.hpp>
 
+#include "actors/client_proxy.hpp"
 #include "actors/future_actor.hpp"
 #include "actors/scheduler.hpp"
 #include "actors/worker.hpp"
 #include "cask/errors.hpp"
+#include "cask/remote.hpp"
 #include "runtime/execution_pool.hpp"
+#include "runtime/cluster_node.hpp"
 #include "runtime/coordinator.hpp"
 
 namespace cask::detail {
@@ -37,16 +41,18 @@ std::unique_ptr<caf::actor_system_config> make_config() {
   auto cfg = std::make_unique<caf::actor_system_config>();
   // Work sharing that polls before sleeping (runtime/spinning_sharing.hpp), and no more
   // CAF threads than cores: CAF's default is max(4, cores) (CAF_NOTES.md, traps 2-4).
-  cfg->set("scheduler.max-threads", std::min<std::size_t>(2, hardware_threads()));
-  cfg->module_factories.push_back([](caf::actor_system& sys) -> caf::actor_system::module* {
-    return new Coordinator(sys);
-  });
+  use_cask_scheduling(*cfg);
   return cfg;
 }
 
 }  // namespace
 
-ClientState::ClientState(const ClientOptions& opts) : config_(make_config()) {
+ClientState::ClientState(const ClientOptions& opts) {
+  if (!opts.address.empty()) {
+    connect(opts);
+    return;
+  }
+  config_ = make_config();
   if (opts.workers < 0 || opts.threads_per_worker < 1)
     throw Error("cask::Client: workers must be >= 0 and threads_per_worker >= 1");
   system_ = std::make_unique<caf::actor_system>(*config_);
@@ -73,6 +79,68 @@ ClientState::ClientState(const ClientOptions& opts) : config_(make_config()) {
   open_ = true;
 }
 
+void ClientState::connect(const ClientOptions& opts) {
+  remote_ = true;
+  const Address address = Address::parse(opts.address);
+  address_ = address.str();
+  config_ = make_node_config();
+  system_ = std::make_unique<caf::actor_system>(*config_);
+  try {
+    remote_scheduler_ = connect_scheduler(*system_, address, opts.connect_timeout);
+    link_up_ = std::make_shared<std::atomic<bool>>(true);
+    auto proxy = spawn_client_proxy(*system_, ProxyInit{remote_scheduler_, address_, link_up_});
+    ClusterInfo info;
+    caf::error failure;
+    {
+      caf::scoped_actor self{*system_};
+      self->request(remote_scheduler_, opts.connect_timeout, hello_atom::value,
+                    caf::actor_cast<caf::actor>(proxy))
+          .receive([&](ClusterInfo& i) { info = std::move(i); }, [&](caf::error& e) { failure = e; });
+    }
+    if (failure) {
+      caf::anon_send_exit(proxy, caf::exit_reason::user_shutdown);
+      throw CommError("cask::CommError: the scheduler at " + address_ + " did not answer: " +
+                      system_->render(failure));
+    }
+    for (auto& f : info.functions) functions_[f.name] = f.signature;
+    scheduler_ = proxy;
+  } catch (...) {
+    remote_scheduler_ = nullptr;
+    system_.reset();
+    throw;
+  }
+  supervisor_ = system_->spawn<Supervisor>();
+  open_ = true;
+}
+
+void ClientState::check_runnable(const RemoteCall& call) {
+  auto verdict = [&]() -> std::string {
+    auto it = functions_.find(call.function);
+    if (it == functions_.end())
+      return "cask::NotRegisteredError: no worker of the cluster at " + address_ + " runs " +
+             call.function + " (register it with CASK_REMOTE and preload it into the workers)";
+    if (it->second != call.signature)
+      return "cask::NotRegisteredError: " + call.function + " is " + call.signature +
+             " here but " + it->second + " on the workers of " + address_;
+    return {};
+  };
+  std::lock_guard lk(functions_mu_);
+  if (verdict().empty()) return;
+  ClusterInfo info;
+  bool answered = false;
+  {
+    caf::scoped_actor self{*system_};
+    self->request(remote_scheduler_, std::chrono::seconds(10), functions_atom::value)
+        .receive([&](ClusterInfo& i) { info = std::move(i); answered = true; }, [](caf::error&) {});
+  }
+  if (!answered) throw CommError("cask::CommError: the scheduler at " + address_ + " did not answer");
+  functions_.clear();
+  for (auto& f : info.functions) functions_[f.name] = f.signature;
+  if (auto why = verdict(); !why.empty()) throw NotRegisteredError(why);
+}
+
+bool is_remote(const ClientState& state) noexcept { return state.remote(); }
+
 ClientState::~ClientState() { close(); }
 
 void ClientState::close() {
@@ -92,6 +160,7 @@ void ClientState::close() {
     open_ = false;
     scheduler_ = nullptr;
     supervisor_ = nullptr;
+    remote_scheduler_ = nullptr;
   }
   system_.reset();  // waits until every actor is gone
   pools_.clear();
@@ -103,11 +172,17 @@ void ClientState::close() {
 }
 
 void ClientState::submit(SubmissionBatch batch) {
+  if (remote_) {
+    if (!link_up_->load())
+      throw CommError("cask::CommError: lost the connection to the scheduler at " + address_);
+    for (const auto& s : *batch) check_runnable(*s.spec.remote);
+  }
   if (!send(submit_atom::value, std::move(batch)))
     throw CommError("cask::CommError: the client is closed");
 }
 
 void ClientState::scatter(const CorePtr& handle, Value value) {
+  if (remote_) throw Error("cask::Error: scatter is not available on a remote cluster yet");
   if (!send(scatter_atom::value, handle->shared_key(), Outcome{Status::finished, std::move(value), nullptr},
             std::weak_ptr<FutureCore>(handle), reinterpret_cast<std::uintptr_t>(handle.get())))
     throw CommError("cask::CommError: the client is closed");

@@ -11,7 +11,9 @@
 #include <atomic>
 #include <functional>
 #include <chrono>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -21,6 +23,7 @@
 #include <caf/send.hpp>
 
 #include "actors/actor_host.hpp"
+#include "actors/cluster_protocols.hpp"
 #include "actors/protocols.hpp"
 #include "actors/waiter.hpp"
 #include "cask/options.hpp"
@@ -33,7 +36,8 @@ class ExecutionPool;
 
 class ClientState : public std::enable_shared_from_this<ClientState> {
  public:
-  /// Starts an embedded cluster: a scheduler and `opts.workers` workers.
+  /// Starts an embedded cluster: a scheduler and `opts.workers` workers; or, when
+  /// `opts.address` is set, connects to that cask-scheduler (CommError when it cannot).
   explicit ClientState(const ClientOptions& opts);
   ~ClientState();
   ClientState(const ClientState&) = delete;
@@ -47,8 +51,12 @@ class ClientState : public std::enable_shared_from_this<ClientState> {
     while (!closed_.load(std::memory_order_acquire)) closed_.wait(false, std::memory_order_acquire);
   }
 
-  /// Throws CommError when the client is closed.
+  /// Throws CommError when the client is closed or has lost its scheduler, and, for a
+  /// remote cluster, NotRegisteredError when no worker runs a task's function.
   void submit(SubmissionBatch batch);
+
+  /// The cluster runs in other processes (cask-scheduler); tasks travel as RemoteCalls.
+  bool remote() const noexcept { return remote_; }
   void scatter(const CorePtr& handle, Value value);
   // The following drop their message silently once the client is closed.
   void release(const Key& key, std::uintptr_t holder);
@@ -96,6 +104,10 @@ class ClientState : public std::enable_shared_from_this<ClientState> {
   actor_host spawn_host(ExecutionPool* pool, std::string key, Value instance);
 
  private:
+  void connect(const ClientOptions& opts);
+  /// Throws NotRegisteredError unless the cluster runs `call.function` with its signature
+  /// (asks the scheduler again before saying no: a worker may have joined since).
+  void check_runnable(const RemoteCall& call);
 
   mutable std::shared_mutex mu_;  // shared: using the actor system; unique: tearing it down
   bool open_ = false;             // guarded by mu_
@@ -109,6 +121,14 @@ class ClientState : public std::enable_shared_from_this<ClientState> {
   caf::actor supervisor_;
   std::vector<std::unique_ptr<ExecutionPool>> pools_;
   CallbackThread callbacks_;
+
+  // Remote clients only.
+  bool remote_ = false;
+  std::string address_;
+  cluster_scheduler_actor remote_scheduler_;
+  std::shared_ptr<std::atomic<bool>> link_up_;
+  std::mutex functions_mu_;
+  std::map<std::string, std::string> functions_;  // name -> signature; guarded by functions_mu_
 };
 
 /// The client get_client() returns outside tasks: the latest owning Client still alive.

@@ -37,7 +37,38 @@ void rethrow_remote(const Bytes& bytes) {
     throw SerializationError(
         "cask: cannot decode a value of type cask::RemoteError: expected an object with "
         "string fields \"type\" and \"message\"");
-  throw RemoteError(j["type"].get<std::string>(), j["message"].get<std::string>());
+  const auto type = j["type"].get<std::string>();
+  const auto message = j["message"].get<std::string>();
+  // cask's own errors keep their type across processes; their message already names it.
+  if (type == "cask::SerializationError") throw SerializationError(message);
+  if (type == "cask::NotRegisteredError") throw NotRegisteredError(message);
+  if (type == "cask::TimeoutError") throw TimeoutError(message);
+  if (type == "cask::CommError") throw CommError(message);
+  throw RemoteError(type, message);
+}
+
+Bytes splice_args(const Bytes& args, const std::vector<DepRef>& refs,
+                  const std::vector<const Bytes*>& deps) {
+  if (refs.empty()) return args;
+  nlohmann::json array = from_bytes(args, "the arguments of a task");
+  if (!array.is_array())
+    throw SerializationError("cask: the arguments of a task must be an array, got " +
+                             std::string(array.type_name()));
+  for (const DepRef& ref : refs) {
+    if (ref.position >= array.size() || std::size_t(ref.first) + ref.count > deps.size())
+      throw SerializationError("cask: a task's dependency refers to argument " +
+                               std::to_string(ref.position) + " of " +
+                               std::to_string(array.size()));
+    if (ref.list) {
+      nlohmann::json list = nlohmann::json::array();
+      for (std::uint32_t i = 0; i < ref.count; ++i)
+        list.push_back(from_bytes(*deps[ref.first + i], "a dependency's value"));
+      array[ref.position] = std::move(list);
+    } else {
+      array[ref.position] = from_bytes(*deps[ref.first], "a dependency's value");
+    }
+  }
+  return to_bytes(array);
 }
 
 namespace remote_registry {

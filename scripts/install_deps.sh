@@ -8,6 +8,8 @@ packages=(
   nlohmann-json3-dev    # values on the wire (cluster mode)
   doctest-dev           # the test suite
   libcpp-httplib-dev    # the examples' local HTTP services
+  libcli11-dev          # command lines of cask-scheduler and cask-worker
+  libspdlog-dev         # log lines of cluster nodes
   python3-distributed   # Dask, for the side-by-side benchmarks (/usr/bin/python3)
 )
 missing=()

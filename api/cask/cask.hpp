@@ -2,6 +2,8 @@
 #pragma once
 
 #include "cask/actor.hpp"
+#include "cask/local_cluster.hpp"
+#include "cask/remote.hpp"
 #include "cask/as_completed.hpp"
 #include "cask/client.hpp"
 #include "cask/delayed.hpp"

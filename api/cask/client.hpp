@@ -36,11 +36,26 @@
 
 namespace cask {
 
+class LocalCluster;
+
+namespace detail {
+bool is_remote(const ClientState& state) noexcept;
+}
+
 class Client {
  public:
-  /// An embedded cluster with one worker per hardware thread, one slot each.
+  /// An embedded cluster with one worker per hardware thread, one slot each; or, when the
+  /// environment variable CASK_SCHEDULER_ADDRESS names one ("host:port"), that cluster
+  /// (Dask: DASK_SCHEDULER_ADDRESS).
   Client();
+  /// An embedded cluster, or the remote cluster at opts.address when it is set.
   explicit Client(ClientOptions opts);
+  /// The cluster whose cask-scheduler listens at "host:port". Throws CommError when it
+  /// cannot be reached within ClientOptions::connect_timeout or is not a cask scheduler.
+  explicit Client(const std::string& address);
+  explicit Client(const char* address) : Client(std::string(address)) {}
+  /// The cluster of a LocalCluster (cask/local_cluster.hpp).
+  explicit Client(const LocalCluster& cluster);
   ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
@@ -62,7 +77,7 @@ class Client {
                   "(futures count as their value types)");
     using R = std::decay_t<detail::task_result_t<F, Args...>>;
     const auto id = detail::identify(std::decay_t<F>(f));
-    return Future<R>(submit_one(detail::make_task(opts, id, std::decay_t<F>(std::forward<F>(f)),
+    return Future<R>(submit_one(detail::make_task(remote_, opts, id, std::decay_t<F>(std::forward<F>(f)),
                                                   std::forward<Args>(args)...)));
   }
 
@@ -96,7 +111,7 @@ class Client {
     for (std::size_t index = 0; !any_at_end(); ++index) {
       options element = opts;
       if (!opts.key.empty()) element.key = opts.key + "-" + std::to_string(index);
-      std::apply([&](auto&... i) { specs.push_back(detail::make_task(element, id, std::decay_t<F>(f), *i...)); }, its);
+      std::apply([&](auto&... i) { specs.push_back(detail::make_task(remote_, element, id, std::decay_t<F>(f), *i...)); }, its);
       std::apply([](auto&... i) { (++i, ...); }, its);
     }
     if (!all_at_end()) throw Error("cask::Client::map: the ranges have different lengths");
@@ -173,7 +188,9 @@ class Client {
     detail::CallableId id{type};
     options task_opts;
     task_opts.pure = false;  // every submit_actor makes a new instance
-    return Future<Actor<T>>(submit_one(detail::make_task(task_opts, id, std::move(construct))));
+    if (remote_)
+      throw Error("cask::Error: actors (submit_actor) are not available on a remote cluster yet");
+    return Future<Actor<T>>(submit_one(detail::make_task(false, task_opts, id, std::move(construct))));
   }
 
   /// The live actor created with actor_options{.name = name}; cask::Error when there is
@@ -192,7 +209,7 @@ class Client {
   friend Client get_client();
   /// A client of an existing cluster that does not own it (get_client()).
   explicit Client(std::shared_ptr<detail::ClientState> state) noexcept
-      : state_(std::move(state)), owner_(false) {}
+      : state_(std::move(state)), owner_(false), remote_(detail::is_remote(*state_)) {}
 
   detail::CorePtr submit_one(detail::TaskSpec spec);
   std::vector<detail::CorePtr> submit_many(std::vector<detail::TaskSpec> specs);
@@ -200,6 +217,7 @@ class Client {
 
   std::shared_ptr<detail::ClientState> state_;
   bool owner_ = true;  // the destructor stops the cluster
+  bool remote_ = false;  // the cluster runs in other processes: tasks travel as RemoteCalls
 };
 
 }  // namespace cask

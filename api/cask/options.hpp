@@ -14,6 +14,11 @@ struct ClientOptions {
   int workers = 0;
   /// Execution slots (OS threads) per worker.
   int threads_per_worker = 1;
+  /// "host:port" of a running cask-scheduler: connect to it instead of starting an
+  /// embedded cluster (workers and threads_per_worker are then unused).
+  std::string address;
+  /// How long connecting to `address` may take before CommError.
+  std::chrono::milliseconds connect_timeout{10000};
 };
 
 /// Per-call options of submit/map (Dask: key=, pure=, priority=, retries=).

@@ -22,15 +22,17 @@
 // cask::SerializationError naming the type. A task's exception crosses as its type name and
 // message (encode_error) and is raised on the other side as cask::RemoteError
 // (rethrow_remote).
-// Not yet part of the umbrella cask/cask.hpp (nlohmann/json.hpp is heavy to compile);
-// cluster mode will decide. Include <cask/remote.hpp> to use it.
+// Part of the umbrella cask/cask.hpp: the same program submits to an embedded or a remote
+// cluster, and only a remote client encodes.
 // Thread-safety: encode/decode are pure functions; the registry may be used from any
 // number of threads at once, and the entries it returns live as long as the process.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -192,9 +194,47 @@ std::tuple<Params...> decode_args(const Bytes& bytes, const std::string& functio
 /// it came with.
 Bytes encode_error(std::exception_ptr error);
 
-/// Throws cask::RemoteError(type name, message) from bytes made by encode_error
-/// (SerializationError when they are not).
+/// Throws the error that bytes made by encode_error describe: cask's own errors as their
+/// own type (a SerializationError on the worker is a SerializationError here), any other
+/// exception as cask::RemoteError(type name, message); SerializationError when the bytes
+/// are not an error at all.
 [[noreturn]] void rethrow_remote(const Bytes& bytes);
+
+/// Where the values of a task's dependencies go in its argument array (see RemoteCall).
+struct DepRef {
+  std::uint32_t position = 0;  // index in the argument array
+  std::uint32_t first = 0;     // first dependency
+  std::uint32_t count = 1;
+  bool list = false;  // a std::vector<Future<T>> argument: an array of `count` values
+};
+
+/// A task in the form a remote cluster runs it: a registered function's name and
+/// signature, its arguments as one MessagePack array (null where a dependency's value
+/// goes, see `refs`), and how to decode the result into a local value. Built by
+/// make_task for a remote client only; embedded clients never serialise.
+struct RemoteCall {
+  std::string function;
+  std::string signature;
+  Bytes args;
+  std::vector<DepRef> refs;
+  std::shared_ptr<const void> (*decode)(const Bytes&) = nullptr;
+};
+
+/// The bytes of a task's result as a local value (a void result: null).
+template <class R>
+std::shared_ptr<const void> decode_value(const Bytes& bytes) {
+  if constexpr (std::is_void_v<R>) {
+    decode<void>(bytes);
+    return nullptr;
+  } else {
+    return std::make_shared<const R>(decode<R>(bytes));
+  }
+}
+
+/// Splices the values of a task's dependencies (MessagePack bytes each) into its argument
+/// array at the places `refs` names. Throws SerializationError on malformed bytes.
+Bytes splice_args(const Bytes& args, const std::vector<DepRef>& refs,
+                  const std::vector<const Bytes*>& deps);
 
 /// A function callable by name: `invoke` decodes the arguments (encode_args), calls the
 /// function and returns its encoded result (encode / encode_void). Exceptions of the

@@ -18,6 +18,7 @@
 #include "cask/detail/hashing.hpp"
 #include "cask/detail/task_spec.hpp"
 #include "cask/options.hpp"
+#include "cask/remote.hpp"
 
 namespace cask {
 template <class T>
@@ -94,9 +95,78 @@ CallableId identify(const F& f) {
   return id;
 }
 
+/// How one argument travels to a remote worker: its value, or a placeholder plus the
+/// position of the dependencies whose values the worker puts there.
+template <class A>
+struct RemoteArg {  // encoded here; decoded on the worker as the parameter's type
+  static constexpr bool serializable = std::is_constructible_v<nlohmann::json, const A&>;
+  static void add(nlohmann::json& array, const A& a, std::uint32_t&, std::vector<DepRef>&) {
+    array.push_back(nlohmann::json(a));
+  }
+};
+
+template <class T>
+struct RemoteArg<Future<T>> {  // the worker puts the dependency's bytes here
+  static constexpr bool serializable = true;
+  static void add(nlohmann::json& array, const Future<T>&, std::uint32_t& dep,
+                  std::vector<DepRef>& refs) {
+    refs.push_back(DepRef{std::uint32_t(array.size()), dep++, 1, false});
+    array.push_back(nullptr);
+  }
+};
+
+template <class T>
+struct RemoteArg<std::vector<Future<T>>> {
+  static constexpr bool serializable = true;
+  static void add(nlohmann::json& array, const std::vector<Future<T>>& fs, std::uint32_t& dep,
+                  std::vector<DepRef>& refs) {
+    refs.push_back(DepRef{std::uint32_t(array.size()), dep, std::uint32_t(fs.size()), true});
+    dep += std::uint32_t(fs.size());
+    array.push_back(nullptr);
+  }
+};
+
+/// The call f(args...) as a remote cluster runs it. Throws NotRegisteredError when f is
+/// not a free function registered with CASK_REMOTE in this program, SerializationError
+/// when an argument or the result cannot cross processes.
+template <class R, class F, class... Args>
+std::shared_ptr<const RemoteCall> make_remote_call(const CallableId& id, const F& f,
+                                                   const Args&... args) {
+  if constexpr (!(std::is_pointer_v<F> && std::is_function_v<std::remove_pointer_t<F>>)) {
+    throw NotRegisteredError("cask::NotRegisteredError: " + id.name +
+                             " is not a free function and cannot run on a remote cluster: "
+                             "submit a function registered with CASK_REMOTE");
+  } else if constexpr (!(Serializable<R> && (RemoteArg<Args>::serializable && ...))) {
+    throw SerializationError("cask::SerializationError: " + id.name +
+                             " cannot run on a remote cluster: its result or an argument "
+                             "has no to_json/from_json");
+  } else {
+    const RemoteFunction* fn = remote_registry::find(reinterpret_cast<const void*>(f));
+    if (!fn)
+      throw NotRegisteredError("cask::NotRegisteredError: function " + id.name +
+                               " is not registered: add CASK_REMOTE(" + id.name +
+                               ") to run it on a remote cluster");
+    auto call = std::make_shared<RemoteCall>();
+    call->function = fn->name;
+    call->signature = fn->signature;
+    call->decode = &decode_value<R>;
+    nlohmann::json array = nlohmann::json::array();
+    std::uint32_t dep = 0;
+    try {
+      (RemoteArg<Args>::add(array, args, dep, call->refs), ...);
+    } catch (const std::exception& e) {
+      throw SerializationError("cask::SerializationError: cannot encode the arguments of " +
+                               id.name + ": " + e.what());
+    }
+    call->args = to_bytes(array);
+    return call;
+  }
+}
+
 /// Builds the spec of one task. `index` numbers the elements of a map (for explicit keys).
+/// With `remote`, the spec also carries the call in the form a remote cluster runs it.
 template <class F, class... Args>
-TaskSpec make_task(const options& opts, const CallableId& id, F f, Args&&... args) {
+TaskSpec make_task(bool remote, const options& opts, const CallableId& id, F f, Args&&... args) {
   using R = std::decay_t<task_result_t<F, Args...>>;
   TaskSpec spec;
   spec.name = id.name;
@@ -120,6 +190,8 @@ TaskSpec make_task(const options& opts, const CallableId& id, F f, Args&&... arg
     spec.key = opts.key;
   }
 
+  if (remote)
+    spec.remote = make_remote_call<R>(id, f, static_cast<const std::decay_t<Args>&>(args)...);
   auto stored = std::make_tuple(Arg<std::decay_t<Args>>::store(std::forward<Args>(args), spec.deps)...);
   spec.fn = [f = std::move(f), stored = std::move(stored)](std::span<const Value> deps) -> Value {
     auto call = [&](const auto&... s) -> decltype(auto) {

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -17,6 +18,8 @@ namespace cask::detail {
 /// arguments, in the order make_task flattened them.
 using TaskFn = std::function<Value(std::span<const Value> deps)>;
 
+struct RemoteCall;  // cask/remote.hpp: the task as a remote cluster runs it
+
 struct TaskSpec {
   std::string key;
   std::string name;
@@ -26,6 +29,7 @@ struct TaskSpec {
   int retries = 0;
   std::optional<std::chrono::steady_clock::time_point> deadline;
   const std::type_info* type = &typeid(void);
+  std::shared_ptr<const RemoteCall> remote;  // set for a remote client only
 };
 
 }  // namespace cask::detail

@@ -1,0 +1,268 @@
+#include "actors/client_proxy.hpp"
+
+#include <unordered_map>
+#include <utility>
+
+#include <caf/actor_cast.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
+
+#include "actors/reply.hpp"
+#include "cask/errors.hpp"
+#include "cask/remote.hpp"
+#include "runtime/log.hpp"
+
+namespace cask::detail {
+namespace {
+
+// How long a fetch from a worker may take: values of hundreds of MB cross loopback in
+// well under a second, so this only bounds a worker that hangs.
+constexpr auto kFetchTimeout = std::chrono::seconds(120);
+
+struct KeyState {
+  std::vector<std::weak_ptr<FutureCore>> handles;
+  std::size_t holders = 0;  // live handles of this client
+  std::shared_ptr<const void> (*decode)(const Bytes&) = nullptr;
+  bool fetching = false;
+};
+
+struct ProxyState {
+  ProxyState() = default;  // not an aggregate: CAF would construct it from the actor pointer
+  cluster_scheduler_actor scheduler;
+  std::string address;
+  std::shared_ptr<std::atomic<bool>> link_up;
+  std::unordered_map<std::string, KeyState> keys;
+  std::vector<std::string> releases;  // sent as one message by flush
+  bool flush_pending = false;
+  bool lost = false;
+};
+
+using self_ptr = client_proxy_actor::stateful_pointer<ProxyState>;
+
+/// Completes every pending handle of the key with the outcome.
+void complete(KeyState& ks, Status status, const Value& value, const std::exception_ptr& error) {
+  for (const auto& w : ks.handles)
+    if (auto core = w.lock()) core->complete(status, value, error);
+  std::erase_if(ks.handles, [](const auto& w) {
+    auto core = w.lock();
+    return !core || core->done();
+  });
+}
+
+bool any_pending(const KeyState& ks) {
+  for (const auto& w : ks.handles)
+    if (auto core = w.lock(); core && !core->done()) return true;
+  return false;
+}
+
+std::exception_ptr error_of(const std::vector<char>& bytes) {
+  try {
+    rethrow_remote(bytes);
+  } catch (...) {
+    return std::current_exception();
+  }
+}
+
+void request_flush(self_ptr self) {
+  if (self->state.flush_pending) return;
+  self->state.flush_pending = true;
+  self->send(self, fetch_atom::value);
+}
+
+/// Fetches values from the worker holding them and completes their handles. A failed
+/// fetch (the worker died) leaves them pending: the scheduler recomputes lost values and
+/// sends a new outcome.
+void fetch(self_ptr self, const caf::actor& holder, std::vector<std::string> keys) {
+  auto worker = caf::actor_cast<cluster_worker_actor>(holder);
+  self->request(worker, kFetchTimeout, fetch_atom::value, keys)
+      .then(
+          [self](std::vector<WireData>& data) {
+            for (auto& d : data) {
+              auto it = self->state.keys.find(d.key);
+              if (it == self->state.keys.end()) continue;
+              auto& ks = it->second;
+              ks.fetching = false;
+              if (!d.found) continue;  // freed or lost meanwhile: an outcome follows
+              try {
+                Value v = ks.decode(d.bytes);
+                complete(ks, Status::finished, v, nullptr);
+              } catch (...) {
+                complete(ks, Status::error, nullptr, std::current_exception());
+              }
+            }
+          },
+          [self, keys](caf::error&) {
+            for (const auto& k : keys)
+              if (auto it = self->state.keys.find(k); it != self->state.keys.end())
+                it->second.fetching = false;
+          });
+}
+
+void on_outcomes(self_ptr self, std::vector<WireOutcome>& outcomes) {
+  std::vector<std::pair<caf::actor, std::vector<std::string>>> fetches;
+  for (auto& o : outcomes) {
+    auto it = self->state.keys.find(o.key);
+    if (it == self->state.keys.end()) continue;  // every handle is gone
+    auto& ks = it->second;
+    switch (o.status) {
+      case WireStatus::finished: {
+        if (ks.fetching || !any_pending(ks) || !o.holder) break;
+        ks.fetching = true;
+        auto g = std::find_if(fetches.begin(), fetches.end(), [&](auto& p) { return p.first == o.holder; });
+        if (g == fetches.end()) g = fetches.insert(fetches.end(), {o.holder, {}});
+        g->second.push_back(o.key);
+        break;
+      }
+      case WireStatus::error:
+        complete(ks, Status::error, nullptr, error_of(o.error));
+        break;
+      case WireStatus::lost:
+        complete(ks, Status::lost, nullptr,
+                 std::make_exception_ptr(CommError("cask::CommError: " + o.key + " was lost: " + o.reason)));
+        break;
+      default:  // cancelled
+        complete(ks, Status::cancelled, nullptr, std::make_exception_ptr(CancelledError(o.key)));
+        break;
+    }
+  }
+  for (auto& [holder, keys] : fetches) fetch(self, holder, std::move(keys));
+}
+
+/// The connection to the scheduler is gone: nothing pending will ever be answered.
+void lose_scheduler(self_ptr self) {
+  auto& st = self->state;
+  if (st.lost) return;
+  st.lost = true;
+  st.link_up->store(false);
+  log::warn("lost the connection to the scheduler at " + st.address);
+  const auto error = std::make_exception_ptr(
+      CommError("cask::CommError: lost the connection to the scheduler at " + st.address));
+  for (auto& [key, ks] : st.keys) complete(ks, Status::error, nullptr, error);
+}
+
+void refuse(const ReplyPtr& reply) {
+  if (reply)
+    (*reply)->fail(std::make_exception_ptr(
+        Error("cask::Error: coordination objects and named actors are not available on a "
+              "remote cluster yet")));
+}
+
+client_proxy_actor::behavior_type proxy_main(self_ptr self, ProxyInit init) {
+  self->state.scheduler = std::move(init.scheduler);
+  self->state.address = std::move(init.address);
+  self->state.link_up = std::move(init.link_up);
+  self->monitor(self->state.scheduler);
+  self->set_down_handler([self](caf::down_msg& msg) {
+    if (msg.source == self->state.scheduler.address()) lose_scheduler(self);
+  });
+  auto me = [self] { return caf::actor_cast<caf::actor>(self); };
+  return {
+      [self](submit_atom, SubmissionBatch& batch) {
+        auto& st = self->state;
+        std::vector<WireTask> tasks;
+        tasks.reserve(batch->size());
+        for (auto& s : *batch) {
+          auto& ks = st.keys[*s.key];
+          ++ks.holders;
+          ks.handles.push_back(s.handle);
+          if (st.lost) {
+            complete(ks, Status::error, nullptr, std::make_exception_ptr(CommError(
+                "cask::CommError: lost the connection to the scheduler at " + st.address)));
+            continue;
+          }
+          const RemoteCall& call = *s.spec.remote;
+          ks.decode = call.decode;
+          WireTask t;
+          t.key = *s.key;
+          t.function = call.function;
+          t.signature = call.signature;
+          t.args = call.args;
+          t.deps.reserve(s.spec.deps.size());
+          for (const auto& d : s.spec.deps) t.deps.push_back(d->key());
+          t.refs.reserve(call.refs.size());
+          for (const auto& r : call.refs) t.refs.push_back(ArgRef{r.position, r.first, r.count, r.list});
+          t.priority = s.spec.priority;
+          t.retries = s.spec.retries;
+          tasks.push_back(std::move(t));
+        }
+        if (!tasks.empty()) self->send(st.scheduler, std::move(tasks));
+      },
+      [](scatter_atom, Key&, Outcome&, std::weak_ptr<FutureCore>&, std::uintptr_t) {},
+      [](ready_atom, JobPtr&) {},
+      [](job_done_atom, JobPtr&) {},
+      [](done_atom, std::string&, Status) {},
+      [](dispatch_atom) {},
+      [](deadline_atom, Key&) {},
+      [self](release_atom, Key& key, std::uintptr_t) {
+        auto it = self->state.keys.find(*key);
+        if (it == self->state.keys.end()) return;
+        if (--it->second.holders > 0) return;
+        self->state.keys.erase(it);
+        self->state.releases.push_back(*key);
+        request_flush(self);
+      },
+      [self, me](cancel_atom, CancelBatch& batch) {
+        std::vector<std::string> keys;
+        for (auto& c : *batch) {
+          if (self->state.lost) {
+            if (auto core = c.canceller.lock())
+              core->complete(Status::cancelled, nullptr, std::make_exception_ptr(CancelledError(*c.key)));
+            continue;
+          }
+          keys.push_back(*c.key);
+        }
+        // The scheduler answers every key with an outcome: cancelled, or the result the
+        // task already had.
+        if (!keys.empty()) self->send(self->state.scheduler, cancel_atom::value, me(), std::move(keys));
+      },
+      [self](forget_atom, std::vector<std::string>& keys) {
+        self->send(self->state.scheduler, forget_atom::value, std::move(keys));
+      },
+      [](capacity_atom, std::size_t, int) {},
+      [](adopted_atom, Key&, Outcome&) {},
+      [](open_atom, OpenRequest& req) { refuse(req.reply); },
+      [](retire_atom, CoordKind, std::string&, std::uint64_t) {},
+      [](name_atom, NameRequest& req) { refuse(req.reply); },
+      [self](stats_atom) -> caf::typed_response_promise<ClusterStats> {
+        auto rp = self->make_response_promise<ClusterStats>();
+        self->request(self->state.scheduler, std::chrono::seconds(10), stats_atom::value)
+            .then([rp](ClusterStats& s) mutable { rp.deliver(s); },
+                  [rp](caf::error& e) mutable { rp.deliver(e); });
+        return rp;
+      },
+      [](drain_atom) {
+        // fire_and_forget work keeps running on the cluster after this client leaves.
+        return true;
+      },
+      [self, me](shutdown_atom) {
+        auto& st = self->state;
+        if (!st.lost) {
+          if (!st.releases.empty())
+            self->send(st.scheduler, release_atom::value, me(), std::exchange(st.releases, {}));
+          self->send(st.scheduler, goodbye_atom::value, me());
+        }
+        for (auto& [key, ks] : st.keys)
+          complete(ks, Status::cancelled, nullptr, std::make_exception_ptr(CancelledError(key)));
+        st.keys.clear();
+        self->quit();
+        return true;
+      },
+      [self](outcome_atom, std::vector<WireOutcome>& outcomes) { on_outcomes(self, outcomes); },
+      [self, me](fetch_atom) {
+        auto& st = self->state;
+        st.flush_pending = false;
+        if (!st.releases.empty() && !st.lost)
+          self->send(st.scheduler, release_atom::value, me(), std::exchange(st.releases, {}));
+      },
+  };
+}
+
+}  // namespace
+
+client_proxy_actor spawn_client_proxy(caf::actor_system& sys, ProxyInit init) {
+  return sys.spawn(proxy_main, std::move(init));
+}
+
+}  // namespace cask::detail

@@ -1,0 +1,232 @@
+// actors/cluster_protocols.hpp: the messages of cluster mode, between processes.
+//
+// Who talks to whom (every arrow is one CAF message over the io middleman; values travel
+// as MessagePack bytes, code by registered name):
+//
+//   client proxy ──hello/submit/release/cancel/forget──▶ cluster scheduler
+//   cluster scheduler ──outcomes (key, status, holder)──▶ client proxy
+//   cluster scheduler ──run (task + where its inputs are)──▶ cluster worker
+//   cluster worker ──results (key, status, size)──▶ cluster scheduler
+//   cluster worker / client proxy ──fetch(keys)──▶ cluster worker (the holder) ──▶ bytes
+//
+// The scheduler never sees result bytes: a result stays on the worker that computed it,
+// and whoever needs it (a dependent task's worker, a client) fetches it from there.
+// Every type here is inspectable and registered with each node's actor system
+// (runtime/cluster_node.cpp) before the system starts (CAF_NOTES trap 8).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/atom.hpp>
+#include <caf/meta/type_name.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "actors/protocols.hpp"
+#include "cask/stats.hpp"
+
+namespace cask {
+// Found by argument-dependent lookup, so next to ClusterStats's own namespace.
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ClusterStats& x) {
+  return f(caf::meta::type_name("cask.ClusterStats"), x.waiting, x.queued, x.processing,
+           x.finished, x.erred, x.future_actors, x.workers, x.slots, x.slots_busy,
+           x.coordination_objects, x.actors);
+}
+}  // namespace cask
+
+namespace cask::detail {
+
+using hello_atom = caf::atom_constant<caf::atom("hello")>;
+using register_atom = caf::atom_constant<caf::atom("register")>;
+using run_atom = caf::atom_constant<caf::atom("run")>;
+using result_atom = caf::atom_constant<caf::atom("result")>;
+using fetch_atom = caf::atom_constant<caf::atom("fetch")>;
+using free_atom = caf::atom_constant<caf::atom("free")>;
+using outcome_atom = caf::atom_constant<caf::atom("outcome")>;
+using goodbye_atom = caf::atom_constant<caf::atom("goodbye")>;
+using functions_atom = caf::atom_constant<caf::atom("functions")>;
+using wstats_atom = caf::atom_constant<caf::atom("wstats")>;
+using slots_atom = caf::atom_constant<caf::atom("slots")>;
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
+
+/// Wire status codes (cask::Status values, plus "missing": an input could not be fetched).
+enum class WireStatus : std::uint8_t { pending, finished, error, cancelled, lost, missing };
+
+/// Where the values of a task's dependencies go in its argument array.
+struct ArgRef {
+  std::uint32_t position = 0;  // index in the argument array
+  std::uint32_t first = 0;     // first dependency
+  std::uint32_t count = 1;     // dependencies (a std::vector<Future<T>> argument: count)
+  bool list = false;           // the argument is an array of the dependencies' values
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ArgRef& x) {
+  return f(caf::meta::type_name("cask.ArgRef"), x.position, x.first, x.count, x.list);
+}
+
+/// A task as a client submits it: a registered function, its encoded arguments (null at
+/// the positions of dependencies) and the keys of its dependencies.
+struct WireTask {
+  std::string key;
+  std::string function;
+  std::string signature;
+  std::vector<char> args;  // MessagePack array
+  std::vector<std::string> deps;
+  std::vector<ArgRef> refs;
+  std::int32_t priority = 0;
+  std::int32_t retries = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, WireTask& x) {
+  return f(caf::meta::type_name("cask.WireTask"), x.key, x.function, x.signature, x.args,
+           x.deps, x.refs, x.priority, x.retries);
+}
+
+/// A task assigned to a worker, with the worker holding each dependency's value.
+struct WireRun {
+  WireTask task;
+  std::vector<caf::actor> holders;  // one per task.deps entry
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, WireRun& x) {
+  return f(caf::meta::type_name("cask.WireRun"), x.task, x.holders);
+}
+
+/// What a worker reports after running (or not running) a task.
+struct WireResult {
+  std::string key;
+  WireStatus status = WireStatus::finished;
+  std::uint64_t nbytes = 0;
+  std::vector<char> error;    // encode_error bytes, when status == error
+  std::string missing;        // status == missing: the dependency that could not be fetched
+  std::uint64_t run_ns = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, WireResult& x) {
+  return f(caf::meta::type_name("cask.WireResult"), x.key, x.status, x.nbytes, x.error,
+           x.missing, x.run_ns);
+}
+
+/// What the scheduler tells a client about a key it wants.
+struct WireOutcome {
+  std::string key;
+  WireStatus status = WireStatus::finished;
+  caf::actor holder;        // finished: the worker to fetch the value from
+  std::vector<char> error;  // error: encode_error bytes; cancelled/lost: empty
+  std::string reason;       // cancelled/lost: why (shown in the exception)
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, WireOutcome& x) {
+  return f(caf::meta::type_name("cask.WireOutcome"), x.key, x.status, x.holder, x.error,
+           x.reason);
+}
+
+/// One fetched value: `found` is false when the holder no longer has it.
+struct WireData {
+  std::string key;
+  bool found = false;
+  std::vector<char> bytes;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, WireData& x) {
+  return f(caf::meta::type_name("cask.WireData"), x.key, x.found, x.bytes);
+}
+
+/// A registered function as a worker advertises it.
+struct WireFunction {
+  std::string name;
+  std::string signature;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, WireFunction& x) {
+  return f(caf::meta::type_name("cask.WireFunction"), x.name, x.signature);
+}
+
+/// A worker joining: who it is, how many slots it has, what it can run.
+struct WorkerHello {
+  std::string name;
+  std::uint32_t nthreads = 1;
+  std::vector<WireFunction> functions;
+  caf::actor self;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, WorkerHello& x) {
+  return f(caf::meta::type_name("cask.WorkerHello"), x.name, x.nthreads, x.functions, x.self);
+}
+
+/// The scheduler's answer to a joining worker or client: the functions the cluster can
+/// run (conflicting registrations are listed with every signature, see `conflicts`).
+struct ClusterInfo {
+  std::vector<WireFunction> functions;
+  std::vector<WireFunction> conflicts;  // one entry per signature of a conflicting name
+  std::uint32_t workers = 0;
+  std::string refused;  // non-empty: the join was refused, and why
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ClusterInfo& x) {
+  return f(caf::meta::type_name("cask.ClusterInfo"), x.functions, x.conflicts, x.workers,
+           x.refused);
+}
+
+/// Counters of the scheduler process itself, for tests: how many message bytes it
+/// received (the scheduler must never relay values).
+struct SchedulerCounters {
+  std::uint64_t tasks_submitted = 0;
+  std::uint64_t tasks_rescheduled = 0;  // put back after their worker was lost
+  std::uint64_t tasks_recomputed = 0;   // results recomputed from lineage
+  std::uint64_t workers_lost = 0;
+  std::uint64_t result_bytes_seen = 0;  // value bytes in messages it received: stays 0
+  std::uint64_t clients = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, SchedulerCounters& x) {
+  return f(caf::meta::type_name("cask.SchedulerCounters"), x.tasks_submitted,
+           x.tasks_rescheduled, x.tasks_recomputed, x.workers_lost, x.result_bytes_seen,
+           x.clients);
+}
+
+/// The scheduler of a cluster (cask-scheduler). Clients and workers reach it remotely.
+using cluster_scheduler_actor = caf::typed_actor<
+    // client: join (its proxy actor), answered with what the cluster can run
+    caf::replies_to<hello_atom, caf::actor>::with<ClusterInfo>,
+    caf::reacts_to<goodbye_atom, caf::actor>,                      // client leaves
+    caf::reacts_to<std::vector<WireTask>>,                         // client: submit
+    caf::reacts_to<release_atom, caf::actor, std::vector<std::string>>,  // client: drop keys
+    caf::reacts_to<cancel_atom, caf::actor, std::vector<std::string>>,
+    caf::reacts_to<forget_atom, std::vector<std::string>>,         // fire_and_forget
+    caf::replies_to<functions_atom>::with<ClusterInfo>,
+    caf::replies_to<stats_atom>::with<ClusterStats>,
+    caf::replies_to<wstats_atom>::with<SchedulerCounters>,
+    // worker: join, answered with the cluster's function table (or refused)
+    caf::replies_to<register_atom, WorkerHello>::with<ClusterInfo>,
+    caf::reacts_to<std::vector<WireResult>>,                       // worker: tasks ended
+    caf::reacts_to<slots_atom, caf::actor, std::int32_t>,          // worker: +/- slots
+    caf::reacts_to<stop_atom>>;                                    // stop serving
+
+/// A worker process's actor: runs tasks, holds their results, serves them.
+using cluster_worker_actor = caf::typed_actor<
+    caf::reacts_to<std::vector<WireRun>>,                          // scheduler: run these
+    caf::reacts_to<cancel_atom, std::vector<std::string>>,         // scheduler: stop these
+    caf::reacts_to<free_atom, std::vector<std::string>>,           // scheduler: drop results
+    caf::replies_to<fetch_atom, std::vector<std::string>>::with<std::vector<WireData>>,
+    caf::reacts_to<stop_atom>>;
+
+/// A client's proxy actor: hears the outcomes of the keys it wants.
+using outcome_listener_actor = caf::typed_actor<
+    caf::reacts_to<outcome_atom, std::vector<WireOutcome>>>;
+
+}  // namespace cask::detail

@@ -1,0 +1,234 @@
+#include "actors/cluster_worker.hpp"
+
+#include <caf/actor_cast.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "cask/errors.hpp"
+#include "runtime/execution_pool.hpp"
+#include "runtime/log.hpp"
+
+namespace cask::detail {
+
+// --- WorkerStore ---------------------------------------------------------------------
+
+void WorkerStore::put(const std::string& key, Data bytes) {
+  std::lock_guard lk(mu_);
+  results_[key] = std::move(bytes);
+}
+WorkerStore::Data WorkerStore::get(const std::string& key) const {
+  std::lock_guard lk(mu_);
+  auto it = results_.find(key);
+  return it == results_.end() ? nullptr : it->second;
+}
+void WorkerStore::erase(const std::string& key) {
+  std::lock_guard lk(mu_);
+  results_.erase(key);
+}
+std::size_t WorkerStore::size() const {
+  std::lock_guard lk(mu_);
+  return results_.size();
+}
+void WorkerStore::clear() {
+  std::lock_guard lk(mu_);
+  results_.clear();
+  for (auto& [key, job] : jobs_) job->cancel();
+  jobs_.clear();
+}
+void WorkerStore::track(const std::string& key, const JobPtr& job) {
+  std::lock_guard lk(mu_);
+  jobs_[key] = job;
+}
+void WorkerStore::untrack(const std::string& key) {
+  std::lock_guard lk(mu_);
+  jobs_.erase(key);
+}
+void WorkerStore::cancel(const std::string& key) {
+  std::lock_guard lk(mu_);
+  if (auto it = jobs_.find(key); it != jobs_.end()) it->second->cancel();
+}
+
+// --- jobs ------------------------------------------------------------------------------
+
+JobPtr make_remote_job(const WireTask& task) {
+  auto job = std::make_shared<Job>();
+  job->key = std::make_shared<const std::string>(task.key);
+  job->priority = task.priority;
+  job->inputs.resize(task.deps.size());
+  std::vector<DepRef> refs;
+  refs.reserve(task.refs.size());
+  for (const auto& r : task.refs) refs.push_back(DepRef{r.position, r.first, r.count, r.list});
+  job->fn = [name = task.function, signature = task.signature, args = task.args,
+             refs = std::move(refs)](std::span<const Value> deps) -> Value {
+    const RemoteFunction* fn = remote_registry::find(name);
+    if (!fn)
+      throw NotRegisteredError("cask::NotRegisteredError: this worker cannot run " + name);
+    if (fn->signature != signature)
+      throw NotRegisteredError("cask::NotRegisteredError: " + name + " is " + fn->signature +
+                               " on this worker but was submitted as " + signature);
+    std::vector<const Bytes*> values;
+    values.reserve(deps.size());
+    for (const auto& d : deps) values.push_back(static_cast<const Bytes*>(d.get()));
+    return std::make_shared<const Bytes>(fn->invoke(splice_args(args, refs, values)));
+  };
+  return job;
+}
+
+WireResult report_of(const Job& job, WorkerStore& store) {
+  WireResult r;
+  r.key = *job.key;
+  r.run_ns = std::uint64_t(job.run_time.count());
+  switch (job.outcome.status) {
+    case Status::finished: {
+      auto bytes = std::static_pointer_cast<const Bytes>(job.outcome.value);
+      r.status = WireStatus::finished;
+      r.nbytes = bytes ? bytes->size() : 0;
+      store.put(r.key, std::move(bytes));
+      break;
+    }
+    case Status::error:
+      r.status = WireStatus::error;
+      r.error = encode_error(job.outcome.error);
+      break;
+    default:
+      r.status = WireStatus::cancelled;
+      break;
+  }
+  return r;
+}
+
+// --- the actor ---------------------------------------------------------------------------
+
+namespace {
+
+struct WorkerState {
+  WorkerState() = default;  // not an aggregate: CAF would construct it from the actor pointer
+  ClusterWorkerInit init;
+};
+
+using self_ptr = cluster_worker_actor::stateful_pointer<WorkerState>;
+
+/// The inputs of one job still being fetched.
+struct Gathering {
+  JobPtr job;
+  std::size_t outstanding = 0;  // holders not yet answered
+  bool failed = false;
+};
+
+void report_missing(self_ptr self, const JobPtr& job, const std::string& dep) {
+  auto& st = self->state.init;
+  st.store->untrack(*job->key);
+  WireResult r;
+  r.key = *job->key;
+  r.status = WireStatus::missing;
+  r.missing = dep;
+  self->send(st.scheduler, std::vector<WireResult>{std::move(r)});
+}
+
+void start(self_ptr self, const JobPtr& job) {
+  if (job->phase.load() == JobPhase::cancelled) {
+    self->state.init.store->untrack(*job->key);
+    WireResult r;
+    r.key = *job->key;
+    r.status = WireStatus::cancelled;
+    self->send(self->state.init.scheduler, std::vector<WireResult>{std::move(r)});
+    return;
+  }
+  self->state.init.pool->push({job});
+}
+
+void run(self_ptr self, WireRun& run) {
+  auto& st = self->state.init;
+  JobPtr job = make_remote_job(run.task);
+  st.store->track(run.task.key, job);
+  // Inputs held here are read from the store; the others are fetched, one request per
+  // holding worker.
+  std::vector<std::pair<caf::actor, std::vector<std::size_t>>> remote;
+  const auto me = caf::actor_cast<caf::actor>(self);
+  for (std::size_t i = 0; i < run.task.deps.size(); ++i) {
+    const caf::actor& holder = i < run.holders.size() ? run.holders[i] : caf::actor{};
+    if (!holder || holder == me) {
+      auto data = st.store->get(run.task.deps[i]);
+      if (!data) return report_missing(self, job, run.task.deps[i]);
+      job->inputs[i] = std::move(data);
+      continue;
+    }
+    auto g = std::find_if(remote.begin(), remote.end(), [&](auto& p) { return p.first == holder; });
+    if (g == remote.end()) g = remote.insert(remote.end(), {holder, {}});
+    g->second.push_back(i);
+  }
+  if (remote.empty()) return start(self, job);
+  auto gathering = std::make_shared<Gathering>(Gathering{job, remote.size(), false});
+  auto deps = std::make_shared<std::vector<std::string>>(run.task.deps);
+  for (auto& [holder, indices] : remote) {
+    std::vector<std::string> keys;
+    for (auto i : indices) keys.push_back((*deps)[i]);
+    auto first_key = keys.front();
+    self->request(caf::actor_cast<cluster_worker_actor>(holder), std::chrono::seconds(120),
+                  fetch_atom::value, std::move(keys))
+        .then(
+            [self, gathering, deps, indices = indices](std::vector<WireData>& data) {
+              if (gathering->failed) return;
+              for (std::size_t n = 0; n < indices.size(); ++n) {
+                if (n >= data.size() || !data[n].found) {
+                  gathering->failed = true;
+                  return report_missing(self, gathering->job, (*deps)[indices[n]]);
+                }
+                gathering->job->inputs[indices[n]] =
+                    std::make_shared<const Bytes>(std::move(data[n].bytes));
+              }
+              if (--gathering->outstanding == 0) start(self, gathering->job);
+            },
+            [self, gathering, first_key](caf::error&) {
+              if (gathering->failed) return;
+              gathering->failed = true;
+              report_missing(self, gathering->job, first_key);
+            });
+  }
+}
+
+cluster_worker_actor::behavior_type worker_main(self_ptr self, ClusterWorkerInit init) {
+  self->state.init = std::move(init);
+  self->monitor(self->state.init.scheduler);
+  self->set_down_handler([self](caf::down_msg& msg) {
+    if (msg.source != self->state.init.scheduler.address()) return;
+    log::warn("lost the scheduler (" + self->system().render(msg.reason) + ")");
+    self->state.init.scheduler_lost->store(true);
+    self->state.init.scheduler_lost->notify_all();
+    self->quit();
+  });
+  return {
+      [self](std::vector<WireRun>& runs) {
+        for (auto& r : runs) run(self, r);
+      },
+      [self](cancel_atom, std::vector<std::string>& keys) {
+        for (const auto& k : keys) self->state.init.store->cancel(k);
+      },
+      [self](free_atom, std::vector<std::string>& keys) {
+        for (const auto& k : keys) self->state.init.store->erase(k);
+      },
+      [self](fetch_atom, std::vector<std::string>& keys) {
+        std::vector<WireData> out;
+        out.reserve(keys.size());
+        for (auto& k : keys) {
+          WireData d;
+          auto data = self->state.init.store->get(k);
+          d.found = data != nullptr;
+          if (data) d.bytes = *data;
+          d.key = std::move(k);
+          out.push_back(std::move(d));
+        }
+        return out;
+      },
+      [self](stop_atom) { self->quit(); },
+  };
+}
+
+}  // namespace
+
+cluster_worker_actor spawn_cluster_worker(caf::actor_system& sys, ClusterWorkerInit init) {
+  return sys.spawn(worker_main, std::move(init));
+}
+
+}  // namespace cask::detail

@@ -1,0 +1,65 @@
+// actors/cluster_worker.hpp: the actor of a worker process (cask-worker).
+//
+// It receives runs from the cluster scheduler, gathers each task's inputs (from its own
+// store, or fetched straight from the worker holding them: the scheduler never relays
+// values), and queues the task on the process's execution pool, where the registered
+// function runs on its MessagePack arguments. Results stay in the worker's store until the
+// scheduler frees them; clients and other workers fetch them from here.
+// When the scheduler goes away, the actor cancels its work and quits (run_worker then
+// reconnects).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include <caf/fwd.hpp>
+
+#include "actors/cluster_protocols.hpp"
+#include "actors/protocols.hpp"
+#include "cask/remote.hpp"
+
+namespace cask::detail {
+
+class ExecutionPool;
+
+/// A worker's results and running jobs. Thread-safety: every member may be called from
+/// any thread (slots add results, the actor serves and frees them).
+class WorkerStore {
+ public:
+  using Data = std::shared_ptr<const Bytes>;
+  void put(const std::string& key, Data bytes);
+  Data get(const std::string& key) const;
+  void erase(const std::string& key);
+  std::size_t size() const;
+  void clear();
+
+  void track(const std::string& key, const JobPtr& job);
+  void untrack(const std::string& key);
+  /// Cancels the job running (or waiting for its inputs) under `key`, if any.
+  void cancel(const std::string& key);
+
+ private:
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, Data> results_;
+  std::unordered_map<std::string, JobPtr> jobs_;
+};
+
+struct ClusterWorkerInit {
+  cluster_scheduler_actor scheduler;
+  ExecutionPool* pool = nullptr;
+  std::shared_ptr<WorkerStore> store;
+  std::shared_ptr<std::atomic<bool>> scheduler_lost;  // set when the scheduler is gone
+};
+
+cluster_worker_actor spawn_cluster_worker(caf::actor_system& sys, ClusterWorkerInit init);
+
+/// The job that runs `task` once `inputs` hold its dependencies' values (Bytes each).
+JobPtr make_remote_job(const WireTask& task);
+
+/// What a finished job reports to the scheduler; stores a finished job's value.
+WireResult report_of(const Job& job, WorkerStore& store);
+
+}  // namespace cask::detail

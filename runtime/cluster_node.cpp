@@ -1,0 +1,298 @@
+// Cluster nodes: actor system configuration, reaching a scheduler, and the main loops of
+// cask-scheduler and cask-worker.
+#include "runtime/cluster_node.hpp"
+
+#include <arpa/inet.h>
+#include <dlfcn.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <thread>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+
+#include "actors/cluster_scheduler.hpp"
+#include "actors/cluster_worker.hpp"
+#include "cask/errors.hpp"
+#include "cask/remote.hpp"
+#include "runtime/client_state.hpp"
+#include "runtime/coordinator.hpp"
+#include "runtime/execution_pool.hpp"
+#include "runtime/log.hpp"
+
+namespace cask::detail {
+
+Address Address::parse(const std::string& text) {
+  const auto colon = text.rfind(':');
+  Address a;
+  std::string port;
+  if (colon == std::string::npos) {
+    a.host = text;
+  } else {
+    a.host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  if (a.host.starts_with("tcp://")) a.host.erase(0, 6);
+  char* end = nullptr;
+  const long p = port.empty() ? -1 : std::strtol(port.c_str(), &end, 10);
+  if (a.host.empty() || p <= 0 || p > 65535 || *end != '\0')
+    throw Error("cask::Error: \"" + text + "\" is not a scheduler address (expected host:port)");
+  a.port = static_cast<std::uint16_t>(p);
+  return a;
+}
+
+bool StopFlag::wait_for(std::chrono::milliseconds timeout) const {
+  // A futex wait has no timeout in C++20: poll in short steps (only used by main loops).
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (!stop_requested()) {
+    if (std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+void use_cask_scheduling(caf::actor_system_config& cfg) {
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  cfg.set("scheduler.max-threads", std::min<std::size_t>(2, cores));
+  cfg.module_factories.push_back([](caf::actor_system& sys) -> caf::actor_system::module* {
+    return new Coordinator(sys);
+  });
+}
+
+std::unique_ptr<caf::actor_system_config> make_node_config() {
+  auto cfg = std::make_unique<caf::actor_system_config>();
+  use_cask_scheduling(*cfg);
+  cfg->load<caf::io::middleman>();
+  cfg->set("middleman.app-identifiers", std::vector<std::string>{"cask"});
+  cfg->add_message_type<ArgRef>("cask.ArgRef");
+  cfg->add_message_type<WireTask>("cask.WireTask");
+  cfg->add_message_type<WireRun>("cask.WireRun");
+  cfg->add_message_type<WireResult>("cask.WireResult");
+  cfg->add_message_type<WireOutcome>("cask.WireOutcome");
+  cfg->add_message_type<WireData>("cask.WireData");
+  cfg->add_message_type<WireFunction>("cask.WireFunction");
+  cfg->add_message_type<WorkerHello>("cask.WorkerHello");
+  cfg->add_message_type<ClusterInfo>("cask.ClusterInfo");
+  cfg->add_message_type<ClusterStats>("cask.ClusterStats");
+  cfg->add_message_type<SchedulerCounters>("cask.SchedulerCounters");
+  return cfg;
+}
+
+namespace {
+
+[[noreturn]] void unreachable(const Address& a, const std::string& why) {
+  throw CommError("cask::CommError: cannot reach a cask scheduler at " + a.str() + ": " + why);
+}
+
+/// Checks, with a plain socket and a deadline, that something at `a` greets like a CAF
+/// node: a BASP server handshake starts with the byte 0 (message_type::server_handshake).
+/// CAF's own connect has no deadline and waits for minutes on a silent peer.
+void probe(const Address& a, std::chrono::milliseconds timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  auto left_ms = [&] {
+    return int(std::max<long>(0, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     until - std::chrono::steady_clock::now()).count()));
+  };
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (int rc = getaddrinfo(a.host.c_str(), std::to_string(a.port).c_str(), &hints, &found); rc != 0)
+    unreachable(a, std::string("unknown host (") + gai_strerror(rc) + ")");
+  std::string last = "no address";
+  for (addrinfo* ai = found; ai; ai = ai->ai_next) {
+    const int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0) continue;
+    struct Closer { int fd; ~Closer() { close(fd); } } closer{fd};
+    if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
+      last = std::strerror(errno);
+      continue;
+    }
+    pollfd p{fd, POLLOUT, 0};
+    if (poll(&p, 1, left_ms()) <= 0) {
+      last = "no answer within " + std::to_string(timeout.count()) + " ms";
+      continue;
+    }
+    int err = 0;
+    socklen_t len = sizeof err;
+    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err != 0) {
+      last = std::strerror(err);
+      continue;
+    }
+    p = pollfd{fd, POLLIN, 0};
+    if (poll(&p, 1, left_ms()) <= 0) {
+      freeaddrinfo(found);
+      unreachable(a, "the peer accepted but sent no handshake within " + std::to_string(timeout.count()) +
+                         " ms (not a cask scheduler?)");
+    }
+    unsigned char first = 0xff;
+    const ssize_t n = recv(fd, &first, 1, 0);
+    freeaddrinfo(found);
+    if (n <= 0) unreachable(a, "the peer closed the connection");
+    if (first != 0) unreachable(a, "the peer is not a cask scheduler (unexpected greeting)");
+    return;
+  }
+  freeaddrinfo(found);
+  unreachable(a, last);
+}
+
+}  // namespace
+
+cluster_scheduler_actor connect_scheduler(caf::actor_system& sys, const Address& address,
+                                          std::chrono::milliseconds timeout) {
+  probe(address, timeout);
+  auto result = sys.middleman().remote_actor<cluster_scheduler_actor>(address.host, address.port);
+  if (!result) unreachable(address, "not a cask scheduler (" + sys.render(result.error()) + ")");
+  return *result;
+}
+
+// --- cask-scheduler ------------------------------------------------------------------
+
+int run_scheduler(const SchedulerConfig& config, const StopFlag& stop) {
+  auto cfg = make_node_config();
+  caf::actor_system sys{*cfg};
+  auto scheduler = spawn_cluster_scheduler(sys, ClusterSchedulerInit{config.allowed_failures});
+  auto port = sys.middleman().publish(scheduler, config.port, config.host.c_str(), true);
+  if (!port) {
+    log::error("cannot listen on " + config.host + ":" + std::to_string(config.port) + ": " +
+               sys.render(port.error()));
+    caf::anon_send(scheduler, stop_atom::value);
+    return 1;
+  }
+  log::info("listening on " + config.host + ":" + std::to_string(*port));
+  if (!config.port_file.empty()) {
+    const std::string tmp = config.port_file + ".tmp";
+    std::ofstream(tmp) << *port << "\n";
+    std::rename(tmp.c_str(), config.port_file.c_str());  // readers never see half a file
+  }
+  while (!stop.wait_for(std::chrono::milliseconds(200))) {
+  }
+  log::info("stopping");
+  sys.middleman().unpublish(scheduler, *port);
+  caf::anon_send(scheduler, stop_atom::value);
+  return 0;
+}
+
+// --- cask-worker -------------------------------------------------------------------
+
+namespace {
+
+std::string default_worker_name() {
+  char host[256] = "worker";
+  gethostname(host, sizeof host - 1);
+  return std::string(host) + "-" + std::to_string(getpid());
+}
+
+void preload(const std::vector<std::string>& libraries) {
+  for (const auto& lib : libraries) {
+    const std::size_t before = remote_registry::list().size();
+    if (!dlopen(lib.c_str(), RTLD_NOW | RTLD_GLOBAL)) {
+      const char* why = dlerror();
+      throw Error("cask::Error: cannot preload " + lib + ": " + (why ? why : "unknown error"));
+    }
+    const std::size_t after = remote_registry::list().size();
+    if (after == before)
+      throw Error("cask::Error: " + lib + " registers no function (CASK_REMOTE)");
+    log::info("preloaded " + lib + " (" + std::to_string(after - before) + " functions)");
+  }
+}
+
+/// One connection to the scheduler: join, run tasks until the scheduler goes away or stop
+/// is requested. Returns false when the scheduler refused this worker.
+bool serve(caf::actor_system& sys, const WorkerConfig& config, const std::string& name,
+           cluster_scheduler_actor scheduler, const StopFlag& stop) {
+  // Tasks may submit work themselves (get_client): a client of the same scheduler.
+  ClientOptions client_opts;
+  client_opts.address = config.scheduler.str();
+  auto client = std::make_shared<ClientState>(client_opts);
+  set_default_client(client);
+
+  auto store = std::make_shared<WorkerStore>();
+  auto lost = std::make_shared<std::atomic<bool>>(false);
+  auto self_slot = std::make_shared<cluster_worker_actor>();
+  PoolHooks hooks;
+  hooks.on_done = [self_slot, scheduler, store](JobPtr job) {
+    store->untrack(*job->key);
+    caf::send_as(*self_slot, scheduler, std::vector<WireResult>{report_of(*job, *store)});
+  };
+  hooks.on_capacity = [self_slot, scheduler](int delta) {
+    caf::send_as(*self_slot, scheduler, slots_atom::value, caf::actor_cast<caf::actor>(*self_slot),
+                 std::int32_t(delta));
+  };
+  auto pool = std::make_unique<ExecutionPool>(std::size_t(config.nthreads), client.get(), std::move(hooks));
+  *self_slot = spawn_cluster_worker(sys, ClusterWorkerInit{scheduler, pool.get(), store, lost});
+
+  WorkerHello hello;
+  hello.name = name;
+  hello.nthreads = std::uint32_t(config.nthreads);
+  for (const auto& f : remote_registry::list()) hello.functions.push_back({f.name, f.signature});
+  hello.self = caf::actor_cast<caf::actor>(*self_slot);
+  ClusterInfo info;
+  caf::error failure;
+  {
+    caf::scoped_actor self{sys};
+    self->request(scheduler, std::chrono::seconds(10), register_atom::value, hello)
+        .receive([&](ClusterInfo& i) { info = std::move(i); }, [&](caf::error& e) { failure = e; });
+  }
+  bool joined = !failure && info.refused.empty();
+  if (failure) log::error("the scheduler did not answer the join: " + sys.render(failure));
+  if (!info.refused.empty()) log::error("the scheduler refused this worker: " + info.refused);
+  if (joined) {
+    log::info("joined the scheduler at " + config.scheduler.str() + " as " + name + " (" +
+              std::to_string(config.nthreads) + " threads, " + std::to_string(hello.functions.size()) +
+              " functions)");
+    while (!lost->load() && !stop.wait_for(std::chrono::milliseconds(50))) {
+    }
+  }
+  // Running tasks are asked to stop and queued ones handed back: the scheduler runs them
+  // elsewhere once it sees this worker leave.
+  pool->stop();
+  caf::anon_send(*self_slot, stop_atom::value);
+  client->close();
+  store->clear();
+  return info.refused.empty();  // refused: give up; otherwise reconnect
+}
+
+}  // namespace
+
+int run_worker(const WorkerConfig& config, const StopFlag& stop) {
+  preload(config.preload);
+  const std::string name = config.name.empty() ? default_worker_name() : config.name;
+  auto cfg = make_node_config();
+  caf::actor_system sys{*cfg};
+  auto unreachable_since = std::chrono::steady_clock::now();
+  bool said = false;
+  while (!stop.stop_requested()) {
+    cluster_scheduler_actor scheduler;
+    try {
+      scheduler = connect_scheduler(sys, config.scheduler, std::chrono::milliseconds(5000));
+    } catch (const CommError& e) {
+      if (!said) log::warn(std::string(e.what()) + "; retrying");
+      said = true;
+      if (config.death_timeout.count() > 0 &&
+          std::chrono::steady_clock::now() - unreachable_since > config.death_timeout) {
+        log::error("no scheduler within the death timeout; exiting");
+        return 1;
+      }
+      stop.wait_for(std::chrono::milliseconds(500));
+      continue;
+    }
+    said = false;
+    if (!serve(sys, config, name, scheduler, stop)) return 1;
+    unreachable_since = std::chrono::steady_clock::now();
+  }
+  log::info("stopped");
+  return 0;
+}
+
+}  // namespace cask::detail

@@ -1,0 +1,93 @@
+// runtime/cluster_node.hpp: what a process of a cask cluster runs (cask-scheduler,
+// cask-worker) and how any process reaches a scheduler.
+//
+// Each node has its own CAF actor system with the io middleman loaded and the wire types
+// of actors/cluster_protocols.hpp registered. Nodes identify as the CAF application
+// "cask": a CAF program of another kind is refused at the handshake.
+//
+// Thread-safety: the run_* functions block the calling thread until stop is requested;
+// request_stop() may be called from any thread (and from a signal handler).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "actors/cluster_protocols.hpp"
+
+namespace caf {
+class actor_system;
+class actor_system_config;
+}  // namespace caf
+
+namespace cask::detail {
+
+/// "host:port" split; throws cask::Error on a malformed address.
+struct Address {
+  std::string host;
+  std::uint16_t port = 0;
+  static Address parse(const std::string& text);
+  std::string str() const { return host + ":" + std::to_string(port); }
+};
+
+/// cask's CAF scheduling (polling work sharing, at most 2 threads), for every actor system.
+void use_cask_scheduling(caf::actor_system_config& cfg);
+
+/// A config for a network node: io middleman, wire types, "cask" app identifier, and at
+/// most 2 CAF threads with cask's polling scheduler policy.
+std::unique_ptr<caf::actor_system_config> make_node_config();
+
+/// Connects to the scheduler at `address` within `timeout`. Before CAF's own connect (which
+/// blocks for minutes on a peer that accepts and stays silent), a plain socket checks that
+/// the peer greets like a CAF node. Throws CommError naming the address and the reason:
+/// nothing listens, no answer in time, not a cask scheduler.
+cluster_scheduler_actor connect_scheduler(caf::actor_system& sys, const Address& address,
+                                          std::chrono::milliseconds timeout);
+
+/// Set by signal handlers and tests; run_* return soon after.
+class StopFlag {
+ public:
+  void request_stop() noexcept {
+    stop_.store(true);
+    stop_.notify_all();
+  }
+  bool stop_requested() const noexcept { return stop_.load(); }
+  /// Waits until stop is requested or `timeout` passes; true when stop was requested.
+  bool wait_for(std::chrono::milliseconds timeout) const;
+
+ private:
+  std::atomic<bool> stop_{false};
+};
+
+struct SchedulerConfig {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8786;  // 0: any free port
+  /// Workers a task may see die under it before it is marked failed (Dask's
+  /// distributed.scheduler.allowed-failures).
+  int allowed_failures = 3;
+  /// Written with the port actually bound once listening (for --port 0), if not empty.
+  std::string port_file;
+};
+
+/// Runs a scheduler until `stop`; returns the process exit code (1: cannot listen).
+int run_scheduler(const SchedulerConfig& config, const StopFlag& stop);
+
+struct WorkerConfig {
+  Address scheduler;
+  int nthreads = 1;
+  std::string name;                  // empty: "<hostname>-<pid>"
+  std::vector<std::string> preload;  // shared libraries to dlopen before joining
+  /// How long to keep trying to reach a scheduler that is not (or no longer) there
+  /// before giving up; zero: forever.
+  std::chrono::milliseconds death_timeout{0};
+};
+
+/// Loads the preload libraries (cask::Error when one cannot be opened or registers no
+/// function), joins the scheduler, runs tasks; reconnects when the scheduler goes away
+/// and comes back. Returns the process exit code.
+int run_worker(const WorkerConfig& config, const StopFlag& stop);
+
+}  // namespace cask::detail
