@@ -108,6 +108,15 @@ void on_outcomes(self_ptr self, std::vector<WireOutcome>& outcomes) {
     auto& ks = it->second;
     switch (o.status) {
       case WireStatus::finished: {
+        if (o.has_value) {  // pushed by the worker with the outcome: no fetch needed
+          if (!any_pending(ks)) break;
+          try {
+            complete(ks, Status::finished, ks.decode(o.value), nullptr);
+          } catch (...) {
+            complete(ks, Status::error, nullptr, std::current_exception());
+          }
+          break;
+        }
         if (ks.fetching || !any_pending(ks) || !o.holder) break;
         ks.fetching = true;
         auto g = std::find_if(fetches.begin(), fetches.end(), [&](auto& p) { return p.first == o.holder; });

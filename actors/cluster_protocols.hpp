@@ -5,12 +5,15 @@
 //
 //   client proxy ──hello/submit/release/cancel/forget──▶ cluster scheduler
 //   cluster scheduler ──outcomes (key, status, holder)──▶ client proxy
+//   cluster worker ──outcomes with small values──▶ client proxy (the clients of a task)
 //   cluster scheduler ──run (task + where its inputs are)──▶ cluster worker
 //   cluster worker ──results (key, status, size)──▶ cluster scheduler
 //   cluster worker / client proxy ──fetch(keys)──▶ cluster worker (the holder) ──▶ bytes
 //
 // The scheduler never sees result bytes: a result stays on the worker that computed it,
-// and whoever needs it (a dependent task's worker, a client) fetches it from there.
+// and whoever needs it (a dependent task's worker, a client) fetches it from there; a
+// small value is pushed by the worker to the clients already waiting for it, which saves
+// them the fetch round trip.
 // Every type here is inspectable and registered with each node's actor system
 // (runtime/cluster_node.cpp) before the system starts (CAF_NOTES trap 8).
 #pragma once
@@ -28,16 +31,6 @@
 #include "actors/protocols.hpp"
 #include "cask/stats.hpp"
 
-namespace cask {
-// Found by argument-dependent lookup, so next to ClusterStats's own namespace.
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, ClusterStats& x) {
-  return f(caf::meta::type_name("cask.ClusterStats"), x.waiting, x.queued, x.processing,
-           x.finished, x.erred, x.future_actors, x.workers, x.slots, x.slots_busy,
-           x.coordination_objects, x.actors);
-}
-}  // namespace cask
-
 namespace cask::detail {
 
 using hello_atom = caf::atom_constant<caf::atom("hello")>;
@@ -52,6 +45,11 @@ using functions_atom = caf::atom_constant<caf::atom("functions")>;
 using wstats_atom = caf::atom_constant<caf::atom("wstats")>;
 using slots_atom = caf::atom_constant<caf::atom("slots")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+
+/// Values up to this size go straight from the worker to the clients waiting for them,
+/// with the outcome; larger ones are fetched by the clients from the worker.
+constexpr std::uint64_t kPushLimit = 64 * 1024;
 
 /// Wire status codes (cask::Status values, plus "missing": an input could not be fetched).
 enum class WireStatus : std::uint8_t { pending, finished, error, cancelled, lost, missing };
@@ -92,11 +90,12 @@ typename Inspector::result_type inspect(Inspector& f, WireTask& x) {
 struct WireRun {
   WireTask task;
   std::vector<caf::actor> holders;  // one per task.deps entry
+  std::vector<caf::actor> push_to;  // clients to send a small value to directly
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, WireRun& x) {
-  return f(caf::meta::type_name("cask.WireRun"), x.task, x.holders);
+  return f(caf::meta::type_name("cask.WireRun"), x.task, x.holders, x.push_to);
 }
 
 /// What a worker reports after running (or not running) a task.
@@ -122,12 +121,14 @@ struct WireOutcome {
   caf::actor holder;        // finished: the worker to fetch the value from
   std::vector<char> error;  // error: encode_error bytes; cancelled/lost: empty
   std::string reason;       // cancelled/lost: why (shown in the exception)
+  bool has_value = false;   // finished, pushed by the worker: `value` holds it
+  std::vector<char> value;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, WireOutcome& x) {
   return f(caf::meta::type_name("cask.WireOutcome"), x.key, x.status, x.holder, x.error,
-           x.reason);
+           x.reason, x.has_value, x.value);
 }
 
 /// One fetched value: `found` is false when the holder no longer has it.
@@ -223,6 +224,7 @@ using cluster_worker_actor = caf::typed_actor<
     caf::reacts_to<cancel_atom, std::vector<std::string>>,         // scheduler: stop these
     caf::reacts_to<free_atom, std::vector<std::string>>,           // scheduler: drop results
     caf::replies_to<fetch_atom, std::vector<std::string>>::with<std::vector<WireData>>,
+    caf::reacts_to<flush_atom>,  // from its own slots: results are ready to report
     caf::reacts_to<stop_atom>>;
 
 /// A client's proxy actor: hears the outcomes of the keys it wants.

@@ -18,10 +18,12 @@
 namespace cask::detail {
 namespace {
 
-// Runs a worker may hold beyond its free slots when its tasks are short, so that a slot
-// that finishes finds the next task queued instead of waiting a network round trip.
-constexpr long kPrefetchPerSlot = 4;
-constexpr double kShortTaskNs = 1e6;
+// A worker whose tasks are short holds queued runs beyond its free slots, so that a slot
+// that finishes finds the next task there instead of waiting a network round trip: as
+// many as take about this long to run (at most kMaxPrefetchPerSlot per slot). A task
+// queued behind them waits at most that long while another worker may be idle.
+constexpr double kPrefetchWindowNs = 2e6;
+constexpr long kMaxPrefetchPerSlot = 256;
 
 enum class TState { waiting, ready, processing, memory, erred, released };
 
@@ -33,6 +35,7 @@ struct Task {
   std::size_t pending_dependents = 0;   // ... of which still need it (not yet run)
   bool counted = false;                 // counts in its inputs' pending_dependents
   std::vector<caf::actor> clients;      // clients holding the key
+  std::vector<caf::actor> pushed_to;    // processing: clients the worker sends a small value
   bool fire_and_forget = false;
   caf::actor worker;  // processing: where it runs; memory: where the value is
   std::uint64_t nbytes = 0;
@@ -62,8 +65,9 @@ struct WorkerEntry {
   std::vector<WireRun> outbox;
 
   long limit() const {
-    const bool short_tasks = mean_run_ns >= 0 && mean_run_ns < kShortTaskNs;
-    return capacity + (short_tasks ? slots * kPrefetchPerSlot : 0);
+    if (mean_run_ns < 0) return capacity;  // nothing known yet
+    const double fits = kPrefetchWindowNs / std::max(mean_run_ns, 1.0);
+    return capacity + slots * std::min<long>(kMaxPrefetchPerSlot, static_cast<long>(fits));
   }
 };
 
@@ -334,6 +338,7 @@ void dispatch(self_ptr self) {
     run.task = t->spec;
     run.holders.reserve(t->spec.deps.size());
     for (const auto& d : t->spec.deps) run.holders.push_back(find(self, d)->worker);
+    run.push_to = t->pushed_to = t->clients;
     t->state = TState::processing;
     t->worker = w->handle;
     ++w->in_flight;
@@ -412,7 +417,10 @@ void on_result(self_ptr self, WorkerEntry* w, WireResult& r) {
       t->nbytes = r.nbytes;
       t->fire_and_forget = false;
       count_on_inputs(self, *t, false);
-      tell_clients(self, r.key, *t);
+      // Clients the worker pushed the value to have it (or have it on its way) already.
+      const auto pushed = r.nbytes <= kPushLimit ? std::exchange(t->pushed_to, {}) : std::vector<caf::actor>{};
+      for (const auto& c : t->clients)
+        if (std::find(pushed.begin(), pushed.end(), c) == pushed.end()) tell(self, c, outcome_of(r.key, *t));
       for (const auto& d : t->dependents)
         if (Task* dep = find(self, d); dep && dep->state == TState::waiting && dep->missing > 0 &&
                                        --dep->missing == 0)

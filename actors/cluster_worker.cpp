@@ -1,5 +1,7 @@
 #include "actors/cluster_worker.hpp"
 
+#include <algorithm>
+
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/stateful_actor.hpp>
@@ -47,6 +49,16 @@ void WorkerStore::untrack(const std::string& key) {
 void WorkerStore::cancel(const std::string& key) {
   std::lock_guard lk(mu_);
   if (auto it = jobs_.find(key); it != jobs_.end()) it->second->cancel();
+}
+bool WorkerStore::post(JobPtr job) {
+  std::lock_guard lk(mu_);
+  jobs_.erase(*job->key);
+  posted_.push_back(std::move(job));
+  return posted_.size() == 1;
+}
+std::vector<JobPtr> WorkerStore::take_posted() {
+  std::lock_guard lk(mu_);
+  return std::exchange(posted_, {});
 }
 
 // --- jobs ------------------------------------------------------------------------------
@@ -105,6 +117,8 @@ namespace {
 struct WorkerState {
   WorkerState() = default;  // not an aggregate: CAF would construct it from the actor pointer
   ClusterWorkerInit init;
+  // Clients waiting for a running task's value: sent to them directly when it is small.
+  std::unordered_map<std::string, std::vector<caf::actor>> push_to;
 };
 
 using self_ptr = cluster_worker_actor::stateful_pointer<WorkerState>;
@@ -119,6 +133,7 @@ struct Gathering {
 void report_missing(self_ptr self, const JobPtr& job, const std::string& dep) {
   auto& st = self->state.init;
   st.store->untrack(*job->key);
+  self->state.push_to.erase(*job->key);
   WireResult r;
   r.key = *job->key;
   r.status = WireStatus::missing;
@@ -129,6 +144,7 @@ void report_missing(self_ptr self, const JobPtr& job, const std::string& dep) {
 void start(self_ptr self, const JobPtr& job) {
   if (job->phase.load() == JobPhase::cancelled) {
     self->state.init.store->untrack(*job->key);
+    self->state.push_to.erase(*job->key);
     WireResult r;
     r.key = *job->key;
     r.status = WireStatus::cancelled;
@@ -138,10 +154,44 @@ void start(self_ptr self, const JobPtr& job) {
   self->state.init.pool->push({job});
 }
 
+/// Reports the jobs the slots finished: one message to the scheduler, and small values
+/// straight to the clients waiting for them.
+void flush(self_ptr self) {
+  auto& st = self->state;
+  std::vector<WireResult> results;
+  std::vector<std::pair<caf::actor, std::vector<WireOutcome>>> pushes;
+  const auto me = caf::actor_cast<caf::actor>(self);
+  for (auto& job : st.init.store->take_posted()) {
+    results.push_back(report_of(*job, *st.init.store));
+    auto it = st.push_to.find(*job->key);
+    if (it == st.push_to.end()) continue;
+    const WireResult& r = results.back();
+    if (r.status == WireStatus::finished && r.nbytes <= kPushLimit) {
+      auto data = st.init.store->get(r.key);
+      for (const auto& client : it->second) {
+        auto g = std::find_if(pushes.begin(), pushes.end(), [&](auto& p) { return p.first == client; });
+        if (g == pushes.end()) g = pushes.insert(pushes.end(), {client, {}});
+        WireOutcome o;
+        o.key = r.key;
+        o.status = WireStatus::finished;
+        o.holder = me;
+        o.has_value = data != nullptr;
+        if (data) o.value = *data;
+        g->second.push_back(std::move(o));
+      }
+    }
+    st.push_to.erase(it);
+  }
+  for (auto& [client, outcomes] : pushes)
+    self->send(caf::actor_cast<outcome_listener_actor>(client), outcome_atom::value, std::move(outcomes));
+  if (!results.empty()) self->send(st.init.scheduler, std::move(results));
+}
+
 void run(self_ptr self, WireRun& run) {
   auto& st = self->state.init;
   JobPtr job = make_remote_job(run.task);
   st.store->track(run.task.key, job);
+  if (!run.push_to.empty()) self->state.push_to[run.task.key] = std::move(run.push_to);
   // Inputs held here are read from the store; the others are fetched, one request per
   // holding worker.
   std::vector<std::pair<caf::actor, std::vector<std::size_t>>> remote;
@@ -221,6 +271,7 @@ cluster_worker_actor::behavior_type worker_main(self_ptr self, ClusterWorkerInit
         }
         return out;
       },
+      [self](flush_atom) { flush(self); },
       [self](stop_atom) { self->quit(); },
   };
 }

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include <caf/fwd.hpp>
 
@@ -41,10 +42,16 @@ class WorkerStore {
   /// Cancels the job running (or waiting for its inputs) under `key`, if any.
   void cancel(const std::string& key);
 
+  /// A slot hands in a job that ended; true when the outbox was empty (the caller then
+  /// asks the actor to flush: one report per burst of completions, not per task).
+  bool post(JobPtr job);
+  std::vector<JobPtr> take_posted();
+
  private:
   mutable std::mutex mu_;
   std::unordered_map<std::string, Data> results_;
   std::unordered_map<std::string, JobPtr> jobs_;
+  std::vector<JobPtr> posted_;
 };
 
 struct ClusterWorkerInit {

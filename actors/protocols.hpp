@@ -33,6 +33,7 @@
 
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
+#include <caf/meta/type_name.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
@@ -40,6 +41,18 @@
 #include "cask/detail/task_spec.hpp"
 #include "cask/stats.hpp"
 #include "cask/status.hpp"
+
+namespace cask {
+// ClusterStats crosses processes (a remote client's stats()). Declared here, where every
+// translation unit that sends it sees it: CAF's serialiser is a template instantiated per
+// unit, and one that did not see `inspect` would silently send nothing.
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ClusterStats& x) {
+  return f(caf::meta::type_name("cask.ClusterStats"), x.waiting, x.queued, x.processing,
+           x.finished, x.erred, x.future_actors, x.workers, x.slots, x.slots_busy,
+           x.coordination_objects, x.actors);
+}
+}  // namespace cask
 
 namespace cask::detail {
 
@@ -233,5 +246,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cask::detail::OpenRequest)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cask::detail::NameRequest)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cask::detail::CoordKind)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cask::Status)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cask::ClusterStats)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::weak_ptr<cask::detail::FutureCore>)

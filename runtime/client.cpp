@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstdlib>
 
-#include "cask/local_cluster.hpp"
 #include "cask/this_task.hpp"
 #include "runtime/client_state.hpp"
 
@@ -41,8 +40,6 @@ Client::Client(ClientOptions opts)
 }
 
 Client::Client(const std::string& address) : Client(ClientOptions{.address = address}) {}
-
-Client::Client(const LocalCluster& cluster) : Client(cluster.address()) {}
 
 Client::~Client() {
   if (state_ && owner_) state_->close();

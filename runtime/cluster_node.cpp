@@ -221,9 +221,8 @@ bool serve(caf::actor_system& sys, const WorkerConfig& config, const std::string
   auto lost = std::make_shared<std::atomic<bool>>(false);
   auto self_slot = std::make_shared<cluster_worker_actor>();
   PoolHooks hooks;
-  hooks.on_done = [self_slot, scheduler, store](JobPtr job) {
-    store->untrack(*job->key);
-    caf::send_as(*self_slot, scheduler, std::vector<WireResult>{report_of(*job, *store)});
+  hooks.on_done = [self_slot, store](JobPtr job) {
+    if (store->post(std::move(job))) caf::anon_send(*self_slot, flush_atom::value);
   };
   hooks.on_capacity = [self_slot, scheduler](int delta) {
     caf::send_as(*self_slot, scheduler, slots_atom::value, caf::actor_cast<caf::actor>(*self_slot),

@@ -16,6 +16,7 @@
 // Thread-safety: all members may be called concurrently from any thread.
 #pragma once
 
+#include <concepts>
 #include <cstddef>
 #include <iterator>
 #include <memory>
@@ -54,8 +55,11 @@ class Client {
   /// cannot be reached within ClientOptions::connect_timeout or is not a cask scheduler.
   explicit Client(const std::string& address);
   explicit Client(const char* address) : Client(std::string(address)) {}
-  /// The cluster of a LocalCluster (cask/local_cluster.hpp).
-  explicit Client(const LocalCluster& cluster);
+  /// The cluster of a LocalCluster (cask/local_cluster.hpp). A template so that
+  /// `Client{{.workers = 2}}` is not ambiguous with LocalClusterOptions' fields.
+  template <class Cluster>
+    requires std::same_as<Cluster, LocalCluster>
+  explicit Client(const Cluster& cluster) : Client(cluster.address()) {}
   ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
