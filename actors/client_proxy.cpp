@@ -194,6 +194,13 @@ client_proxy_actor::behavior_type proxy_main(self_ptr self, ProxyInit init) {
           for (const auto& r : call.refs) t.refs.push_back(ArgRef{r.position, r.first, r.count, r.list});
           t.priority = s.spec.priority;
           t.retries = s.spec.retries;
+          if (s.spec.deadline) {  // processes share the system clock, not the steady one
+            const auto at = std::chrono::system_clock::now() +
+                            std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                                *s.spec.deadline - std::chrono::steady_clock::now());
+            t.deadline_ns = std::max<std::int64_t>(
+                1, std::chrono::duration_cast<std::chrono::nanoseconds>(at.time_since_epoch()).count());
+          }
           tasks.push_back(std::move(t));
         }
         if (!tasks.empty()) self->send(st.scheduler, std::move(tasks));

@@ -78,12 +78,13 @@ struct WireTask {
   std::vector<ArgRef> refs;
   std::int32_t priority = 0;
   std::int32_t retries = 0;
+  std::int64_t deadline_ns = 0;  // must start by then (system clock, ns since the epoch); 0: never
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, WireTask& x) {
   return f(caf::meta::type_name("cask.WireTask"), x.key, x.function, x.signature, x.args,
-           x.deps, x.refs, x.priority, x.retries);
+           x.deps, x.refs, x.priority, x.retries, x.deadline_ns);
 }
 
 /// A task assigned to a worker, with the worker holding each dependency's value.
@@ -216,6 +217,7 @@ using cluster_scheduler_actor = caf::typed_actor<
     caf::replies_to<register_atom, WorkerHello>::with<ClusterInfo>,
     caf::reacts_to<std::vector<WireResult>>,                       // worker: tasks ended
     caf::reacts_to<slots_atom, caf::actor, std::int32_t>,          // worker: +/- slots
+    caf::reacts_to<deadline_atom, std::string>,  // to itself: the key's deadline passed
     caf::reacts_to<stop_atom>>;                                    // stop serving
 
 /// A worker process's actor: runs tasks, holds their results, serves them.

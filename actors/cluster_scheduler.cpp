@@ -317,6 +317,17 @@ WorkerEntry* place(self_ptr self, const Task& t) {
   return best;
 }
 
+std::chrono::nanoseconds until_deadline(const Task& t) {
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  return std::chrono::nanoseconds(t.spec.deadline_ns) - std::chrono::duration_cast<std::chrono::nanoseconds>(now);
+}
+
+bool missed_deadline(const Task& t) {
+  return t.spec.deadline_ns != 0 && until_deadline(t) <= std::chrono::nanoseconds::zero();
+}
+
+void cancel_task(self_ptr self, const std::string& key);
+
 void dispatch(self_ptr self) {
   auto& st = self->state;
   std::vector<Ready> unplaced;  // no worker can take them now
@@ -325,6 +336,10 @@ void dispatch(self_ptr self) {
     st.ready.pop();
     Task* t = find(self, r.key);
     if (!t || t->state != TState::ready || t->seq != r.seq) continue;
+    if (missed_deadline(*t)) {  // work that has not started by its deadline never starts
+      cancel_task(self, r.key);
+      continue;
+    }
     WorkerEntry* w = place(self, *t);
     if (!w) {
       unplaced.push_back(std::move(r));
@@ -376,6 +391,10 @@ void submit(self_ptr self, const caf::actor& client, WireTask& spec) {
   t.spec = std::move(spec);
   t.retries_left = t.spec.retries;
   if (client) t.clients.push_back(client);
+  if (t.spec.deadline_ns != 0) {
+    if (missed_deadline(t)) return cancel_task(self, key);
+    self->delayed_send(self, until_deadline(t), deadline_atom::value, key);
+  }
   auto fn = st.functions.find(t.spec.function);
   if (fn == st.functions.end() || fn->second != t.spec.signature) {
     fail(self, key, error_bytes_of<NotRegisteredError>(
@@ -608,6 +627,12 @@ cluster_scheduler_actor::behavior_type scheduler_main(self_ptr self, ClusterSche
       },
       [self](slots_atom, caf::actor& worker, std::int32_t delta) {
         if (WorkerEntry* w = find_worker(self, worker.address())) w->capacity += delta;
+        flush(self);
+      },
+      [self](deadline_atom, std::string& key) {
+        // Not started by its deadline: cancelled. Running (or done) work is left alone.
+        if (Task* t = find(self, key); t && (t->state == TState::waiting || t->state == TState::ready))
+          cancel_task(self, key);
         flush(self);
       },
       [self](stop_atom) { self->quit(); },

@@ -68,6 +68,12 @@ JobPtr make_remote_job(const WireTask& task) {
   job->key = std::make_shared<const std::string>(task.key);
   job->priority = task.priority;
   job->inputs.resize(task.deps.size());
+  if (task.deadline_ns != 0) {  // a run queued here past its deadline never starts
+    const auto left = std::chrono::nanoseconds(task.deadline_ns) -
+                      std::chrono::system_clock::now().time_since_epoch();
+    job->deadline = std::chrono::steady_clock::now() +
+                    std::chrono::duration_cast<std::chrono::steady_clock::duration>(left);
+  }
   std::vector<DepRef> refs;
   refs.reserve(task.refs.size());
   for (const auto& r : task.refs) refs.push_back(DepRef{r.position, r.first, r.count, r.list});

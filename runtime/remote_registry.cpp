@@ -138,6 +138,19 @@ const RemoteFunction* find(const void* address) {
   return it->second;
 }
 
+namespace {
+// Registered in every process that links cask, so every worker can run a scatter.
+const RemoteRegistrar scatter_registrar{RemoteFunction{
+    kScatterFunction, kScatterSignature,
+    [](const Bytes& args) {
+      const nlohmann::json array = from_bytes(args, "the argument of a scatter");
+      if (!array.is_array() || array.size() != 1)
+        throw SerializationError("cask: a scatter takes one value");
+      return to_bytes(array[0]);
+    },
+    nullptr}};
+}  // namespace
+
 std::vector<RemoteSignature> list() {
   Registry& r = registry();
   std::lock_guard lock(r.mutex);

@@ -146,6 +146,13 @@ class Client {
     } else {
       key = detail::fresh_key(detail::type_name(typeid(V)));
     }
+    if (remote_) {  // the value is put on a worker, as the result of cask's own identity task
+      if constexpr (detail::Serializable<V>)
+        return Future<V>(submit_one(detail::make_scatter_task(std::move(key), value)));
+      else
+        throw SerializationError("cask::SerializationError: scatter of a " + detail::type_name(typeid(V)) +
+                                 " to a remote cluster: the type has no to_json/from_json");
+    }
     return Future<V>(scatter_value(std::move(key), typeid(V),
                                    std::make_shared<const V>(std::forward<T>(value))));
   }

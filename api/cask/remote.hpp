@@ -220,6 +220,11 @@ struct RemoteCall {
   std::shared_ptr<const void> (*decode)(const Bytes&) = nullptr;
 };
 
+/// cask's own remote function, registered in every process: returns its one argument
+/// (a remote client's scatter runs it on a worker).
+inline constexpr const char* kScatterFunction = "cask::scatter";
+inline constexpr const char* kScatterSignature = "json(json)";
+
 /// The bytes of a task's result as a local value (a void result: null).
 template <class R>
 std::shared_ptr<const void> decode_value(const Bytes& bytes) {

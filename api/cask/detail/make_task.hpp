@@ -163,6 +163,23 @@ std::shared_ptr<const RemoteCall> make_remote_call(const CallableId& id, const F
   }
 }
 
+/// A remote client's scatter: the task of cask's built-in identity function
+/// (kScatterFunction, registered in every process) on `value`, whose result is the value.
+template <class V>
+TaskSpec make_scatter_task(std::string key, const V& value) {
+  TaskSpec spec;
+  spec.key = std::move(key);
+  spec.name = type_name(typeid(V));
+  spec.type = &typeid(V);
+  auto call = std::make_shared<RemoteCall>();
+  call->function = kScatterFunction;
+  call->signature = kScatterSignature;
+  call->args = to_bytes(nlohmann::json::array({nlohmann::json(value)}));
+  call->decode = &decode_value<V>;
+  spec.remote = std::move(call);
+  return spec;
+}
+
 /// Builds the spec of one task. `index` numbers the elements of a map (for explicit keys).
 /// With `remote`, the spec also carries the call in the form a remote cluster runs it.
 template <class F, class... Args>
