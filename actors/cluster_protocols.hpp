@@ -67,13 +67,13 @@ typename Inspector::result_type inspect(Inspector& f, ArgRef& x) {
   return f(caf::meta::type_name("cask.ArgRef"), x.position, x.first, x.count, x.list);
 }
 
-/// A task as a client submits it: a registered function, its encoded arguments (null at
-/// the positions of dependencies) and the keys of its dependencies.
+/// A task as a client submits it: a registered function, its encoded arguments and the
+/// keys of its dependencies, whose values the worker puts where `refs` says.
 struct WireTask {
   std::string key;
   std::string function;
   std::string signature;
-  std::vector<char> args;  // MessagePack array
+  std::vector<std::vector<char>> args;  // MessagePack, one per argument; empty at a dependency
   std::vector<std::string> deps;
   std::vector<ArgRef> refs;
   std::int32_t priority = 0;

@@ -47,28 +47,51 @@ void rethrow_remote(const Bytes& bytes) {
   throw RemoteError(type, message);
 }
 
-Bytes splice_args(const Bytes& args, const std::vector<DepRef>& refs,
+namespace {
+/// A MessagePack array header for n elements (fixarray, array 16 or array 32).
+void append_array_header(Bytes& out, std::size_t n) {
+  if (n <= 15) {
+    out.push_back(static_cast<char>(0x90 | n));
+  } else if (n <= 0xffff) {
+    out.push_back(static_cast<char>(0xdc));
+    out.push_back(static_cast<char>(n >> 8));
+    out.push_back(static_cast<char>(n & 0xff));
+  } else {
+    out.push_back(static_cast<char>(0xdd));
+    for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((n >> shift) & 0xff));
+  }
+}
+}  // namespace
+
+Bytes splice_args(const std::vector<Bytes>& args, const std::vector<DepRef>& refs,
                   const std::vector<const Bytes*>& deps) {
-  if (refs.empty()) return args;
-  nlohmann::json array = from_bytes(args, "the arguments of a task");
-  if (!array.is_array())
-    throw SerializationError("cask: the arguments of a task must be an array, got " +
-                             std::string(array.type_name()));
+  std::vector<const DepRef*> at(args.size(), nullptr);
+  std::size_t total = 5;
   for (const DepRef& ref : refs) {
-    if (ref.position >= array.size() || std::size_t(ref.first) + ref.count > deps.size())
+    if (ref.position >= args.size() || std::size_t(ref.first) + ref.count > deps.size())
       throw SerializationError("cask: a task's dependency refers to argument " +
-                               std::to_string(ref.position) + " of " +
-                               std::to_string(array.size()));
-    if (ref.list) {
-      nlohmann::json list = nlohmann::json::array();
-      for (std::uint32_t i = 0; i < ref.count; ++i)
-        list.push_back(from_bytes(*deps[ref.first + i], "a dependency's value"));
-      array[ref.position] = std::move(list);
-    } else {
-      array[ref.position] = from_bytes(*deps[ref.first], "a dependency's value");
+                               std::to_string(ref.position) + " of " + std::to_string(args.size()));
+    at[ref.position] = &ref;
+    for (std::uint32_t i = 0; i < ref.count; ++i) total += deps[ref.first + i]->size();
+  }
+  for (const auto& a : args) total += a.size();
+  Bytes out;
+  out.reserve(total + 5 * refs.size());
+  append_array_header(out, args.size());
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const DepRef* ref = at[i];
+    if (!ref) {
+      if (args[i].empty()) throw SerializationError("cask: argument " + std::to_string(i) + " of a task is empty");
+      out.insert(out.end(), args[i].begin(), args[i].end());
+      continue;
+    }
+    if (ref->list) append_array_header(out, ref->count);
+    for (std::uint32_t k = 0; k < ref->count; ++k) {
+      const Bytes& value = *deps[ref->first + k];
+      out.insert(out.end(), value.begin(), value.end());
     }
   }
-  return to_bytes(array);
+  return out;
 }
 
 namespace remote_registry {

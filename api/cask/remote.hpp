@@ -209,13 +209,13 @@ struct DepRef {
 };
 
 /// A task in the form a remote cluster runs it: a registered function's name and
-/// signature, its arguments as one MessagePack array (null where a dependency's value
-/// goes, see `refs`), and how to decode the result into a local value. Built by
-/// make_task for a remote client only; embedded clients never serialise.
+/// signature, its arguments encoded one by one (MessagePack each; empty where a
+/// dependency's value goes, see `refs`), and how to decode the result into a local value.
+/// Built by make_task for a remote client only; embedded clients never serialise.
 struct RemoteCall {
   std::string function;
   std::string signature;
-  Bytes args;
+  std::vector<Bytes> args;
   std::vector<DepRef> refs;
   std::shared_ptr<const void> (*decode)(const Bytes&) = nullptr;
 };
@@ -236,9 +236,11 @@ std::shared_ptr<const void> decode_value(const Bytes& bytes) {
   }
 }
 
-/// Splices the values of a task's dependencies (MessagePack bytes each) into its argument
-/// array at the places `refs` names. Throws SerializationError on malformed bytes.
-Bytes splice_args(const Bytes& args, const std::vector<DepRef>& refs,
+/// The argument array of a task (what RemoteFunction::invoke takes): its encoded
+/// arguments, with the values of its dependencies (MessagePack bytes each) at the places
+/// `refs` names. The pieces are joined as bytes, never decoded. Throws SerializationError
+/// when `refs` does not fit the arguments.
+Bytes splice_args(const std::vector<Bytes>& args, const std::vector<DepRef>& refs,
                   const std::vector<const Bytes*>& deps);
 
 /// A function callable by name: `invoke` decodes the arguments (encode_args), calls the

@@ -100,29 +100,29 @@ CallableId identify(const F& f) {
 template <class A>
 struct RemoteArg {  // encoded here; decoded on the worker as the parameter's type
   static constexpr bool serializable = std::is_constructible_v<nlohmann::json, const A&>;
-  static void add(nlohmann::json& array, const A& a, std::uint32_t&, std::vector<DepRef>&) {
-    array.push_back(nlohmann::json(a));
+  static void add(std::vector<Bytes>& args, const A& a, std::uint32_t&, std::vector<DepRef>&) {
+    args.push_back(to_bytes(nlohmann::json(a)));
   }
 };
 
 template <class T>
 struct RemoteArg<Future<T>> {  // the worker puts the dependency's bytes here
   static constexpr bool serializable = true;
-  static void add(nlohmann::json& array, const Future<T>&, std::uint32_t& dep,
+  static void add(std::vector<Bytes>& args, const Future<T>&, std::uint32_t& dep,
                   std::vector<DepRef>& refs) {
-    refs.push_back(DepRef{std::uint32_t(array.size()), dep++, 1, false});
-    array.push_back(nullptr);
+    refs.push_back(DepRef{std::uint32_t(args.size()), dep++, 1, false});
+    args.emplace_back();
   }
 };
 
 template <class T>
 struct RemoteArg<std::vector<Future<T>>> {
   static constexpr bool serializable = true;
-  static void add(nlohmann::json& array, const std::vector<Future<T>>& fs, std::uint32_t& dep,
+  static void add(std::vector<Bytes>& args, const std::vector<Future<T>>& fs, std::uint32_t& dep,
                   std::vector<DepRef>& refs) {
-    refs.push_back(DepRef{std::uint32_t(array.size()), dep, std::uint32_t(fs.size()), true});
+    refs.push_back(DepRef{std::uint32_t(args.size()), dep, std::uint32_t(fs.size()), true});
     dep += std::uint32_t(fs.size());
-    array.push_back(nullptr);
+    args.emplace_back();
   }
 };
 
@@ -150,15 +150,14 @@ std::shared_ptr<const RemoteCall> make_remote_call(const CallableId& id, const F
     call->function = fn->name;
     call->signature = fn->signature;
     call->decode = &decode_value<R>;
-    nlohmann::json array = nlohmann::json::array();
     std::uint32_t dep = 0;
+    call->args.reserve(sizeof...(Args));
     try {
-      (RemoteArg<Args>::add(array, args, dep, call->refs), ...);
+      (RemoteArg<Args>::add(call->args, args, dep, call->refs), ...);
     } catch (const std::exception& e) {
       throw SerializationError("cask::SerializationError: cannot encode the arguments of " +
                                id.name + ": " + e.what());
     }
-    call->args = to_bytes(array);
     return call;
   }
 }
@@ -174,7 +173,7 @@ TaskSpec make_scatter_task(std::string key, const V& value) {
   auto call = std::make_shared<RemoteCall>();
   call->function = kScatterFunction;
   call->signature = kScatterSignature;
-  call->args = to_bytes(nlohmann::json::array({nlohmann::json(value)}));
+  call->args.push_back(to_bytes(nlohmann::json(value)));
   call->decode = &decode_value<V>;
   spec.remote = std::move(call);
   return spec;
