@@ -39,8 +39,6 @@ Client::Client(ClientOptions opts)
   detail::set_default_client(state_);
 }
 
-Client::Client(const std::string& address) : Client(ClientOptions{.address = address}) {}
-
 Client::~Client() {
   if (state_ && owner_) state_->close();
 }

@@ -23,6 +23,7 @@
 #include <ranges>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -53,8 +54,12 @@ class Client {
   explicit Client(ClientOptions opts);
   /// The cluster whose cask-scheduler listens at "host:port". Throws CommError when it
   /// cannot be reached within ClientOptions::connect_timeout or is not a cask scheduler.
-  explicit Client(const std::string& address);
-  explicit Client(const char* address) : Client(std::string(address)) {}
+  /// (A template, like the LocalCluster one, so that `Client{{.workers = 2}}` stays
+  /// unambiguous.)
+  template <class Address>
+    requires std::is_convertible_v<const Address&, std::string_view>
+  explicit Client(const Address& address)
+      : Client(ClientOptions{.address = std::string(std::string_view(address))}) {}
   /// The cluster of a LocalCluster (cask/local_cluster.hpp). A template so that
   /// `Client{{.workers = 2}}` is not ambiguous with LocalClusterOptions' fields.
   template <class Cluster>
