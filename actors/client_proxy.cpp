@@ -12,6 +12,7 @@
 #include "actors/reply.hpp"
 #include "cask/errors.hpp"
 #include "cask/remote.hpp"
+#include "runtime/cluster_node.hpp"
 #include "runtime/log.hpp"
 
 namespace cask::detail {
@@ -145,6 +146,7 @@ void lose_scheduler(self_ptr self) {
   if (st.lost) return;
   st.lost = true;
   st.link_up->store(false);
+  forget_scheduler(st.address);
   log::warn("lost the connection to the scheduler at " + st.address);
   const auto error = std::make_exception_ptr(
       CommError("cask::CommError: lost the connection to the scheduler at " + st.address));

@@ -169,18 +169,20 @@ typename Inspector::result_type inspect(Inspector& f, WorkerHello& x) {
 }
 
 /// The scheduler's answer to a joining worker or client: the functions the cluster can
-/// run (conflicting registrations are listed with every signature, see `conflicts`).
+/// run (every worker that ever joined; tasks of a function whose workers are all gone wait).
 struct ClusterInfo {
   std::vector<WireFunction> functions;
-  std::vector<WireFunction> conflicts;  // one entry per signature of a conflicting name
   std::uint32_t workers = 0;
   std::string refused;  // non-empty: the join was refused, and why
+  // The workers, so that the receiver's middleman learns their nodes and connects to
+  // them directly (automatic connections) before it first fetches a value from one.
+  std::vector<caf::actor> peers;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, ClusterInfo& x) {
-  return f(caf::meta::type_name("cask.ClusterInfo"), x.functions, x.conflicts, x.workers,
-           x.refused);
+  return f(caf::meta::type_name("cask.ClusterInfo"), x.functions, x.workers, x.refused,
+           x.peers);
 }
 
 /// Counters of the scheduler process itself, for tests: how many message bytes it

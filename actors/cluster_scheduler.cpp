@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <queue>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -64,8 +65,15 @@ struct WorkerEntry {
   std::unordered_set<std::string> functions;
   std::vector<WireRun> outbox;
 
+  std::chrono::steady_clock::time_point last_result{};
+
   long limit() const {
     if (mean_run_ns < 0) return capacity;  // nothing known yet
+    // Busy and silent for longer than the window: what it runs now is long; a task queued
+    // behind it would wait while another worker may be free.
+    if (in_flight >= capacity &&
+        std::chrono::steady_clock::now() - last_result > std::chrono::nanoseconds(long(kPrefetchWindowNs)))
+      return capacity;
     const double fits = kPrefetchWindowNs / std::max(mean_run_ns, 1.0);
     return capacity + slots * std::min<long>(kMaxPrefetchPerSlot, static_cast<long>(fits));
   }
@@ -298,18 +306,20 @@ void lose_value(self_ptr self, const std::string& key) {
 // --- placement ---------------------------------------------------------------------
 
 /// Among the workers that can run `t` and have room, the one holding most of its input
-/// bytes; ties go to the least loaded.
+/// bytes; then one with a free slot (an idle worker before a queue behind busy slots);
+/// then the one with most room.
 WorkerEntry* place(self_ptr self, const Task& t) {
   WorkerEntry* best = nullptr;
   std::uint64_t best_bytes = 0;
+  auto rank = [](const WorkerEntry& w, std::uint64_t bytes) {
+    return std::make_tuple(bytes, w.in_flight < w.capacity, w.limit() - w.in_flight);
+  };
   for (auto& w : self->state.workers) {
     if (w.in_flight >= w.limit() || !w.functions.contains(t.spec.function)) continue;
     std::uint64_t bytes = 0;
     for (const auto& d : t.spec.deps)
       if (const Task* dep = find(self, d); dep && dep->worker == w.handle) bytes += dep->nbytes;
-    const bool better = !best || bytes > best_bytes ||
-                        (bytes == best_bytes && w.limit() - w.in_flight > best->limit() - best->in_flight);
-    if (better) {
+    if (!best || rank(w, bytes) > rank(*best, best_bytes)) {
       best = &w;
       best_bytes = bytes;
     }
@@ -476,11 +486,8 @@ void on_worker_down(self_ptr self, const caf::actor_addr& addr, const std::strin
   log::warn("worker " + it->name + " left (" + why + ")");
   st.workers.erase(it);
   ++st.counters.workers_lost;
-  // Functions only that worker could run are no longer in the table.
-  std::map<std::string, std::string> fns;
-  for (const auto& w : st.workers)
-    for (const auto& f : w.functions) fns[f] = st.functions[f];
-  st.functions = std::move(fns);
+  // Its functions stay in the table: tasks of them wait for a worker that runs them (as
+  // in Dask), instead of failing while the cluster has no such worker for a moment.
 
   std::vector<std::string> were_running, were_held;
   for (auto& [key, t] : st.tasks) {
@@ -521,6 +528,7 @@ ClusterInfo cluster_info(self_ptr self) {
   ClusterInfo info;
   for (const auto& [name, sig] : self->state.functions) info.functions.push_back({name, sig});
   info.workers = std::uint32_t(self->state.workers.size());
+  for (const auto& w : self->state.workers) info.peers.push_back(w.handle);
   return info;
 }
 
@@ -535,9 +543,13 @@ cluster_scheduler_actor::behavior_type scheduler_main(self_ptr self, ClusterSche
   });
   return {
       [self](hello_atom, caf::actor& client) {
-        self->monitor(client);
-        self->state.clients.push_back(client);
-        ++self->state.counters.clients;
+        // A client repeats its hello when the answer is slow to come (see connect_node).
+        auto& clients = self->state.clients;
+        if (std::find(clients.begin(), clients.end(), client) == clients.end()) {
+          self->monitor(client);
+          clients.push_back(client);
+          ++self->state.counters.clients;
+        }
         return cluster_info(self);
       },
       [self](goodbye_atom, caf::actor& client) {
@@ -597,13 +609,16 @@ cluster_scheduler_actor::behavior_type scheduler_main(self_ptr self, ClusterSche
         ClusterInfo info;
         for (const auto& f : hello.functions) {
           auto it = self->state.functions.find(f.name);
-          if (it != self->state.functions.end() && it->second != f.signature) {
+          const bool live = std::any_of(self->state.workers.begin(), self->state.workers.end(),
+                                        [&](const WorkerEntry& w) { return w.functions.contains(f.name); });
+          if (live && it != self->state.functions.end() && it->second != f.signature) {
             info.refused = "function " + f.name + " is " + f.signature + " on worker " +
                            hello.name + " but " + it->second + " on the cluster";
             log::warn("refused worker " + hello.name + ": " + info.refused);
             return info;
           }
         }
+        if (find_worker(self, hello.self.address())) return cluster_info(self);  // a repeated join
         WorkerEntry w;
         w.handle = hello.self;
         w.name = hello.name;
@@ -622,6 +637,7 @@ cluster_scheduler_actor::behavior_type scheduler_main(self_ptr self, ClusterSche
       },
       [self](std::vector<WireResult>& results) {
         WorkerEntry* w = find_worker(self, self->current_sender() ? self->current_sender()->address() : caf::actor_addr{});
+        if (w) w->last_result = std::chrono::steady_clock::now();
         for (auto& r : results) on_result(self, w, r);
         flush(self);
       },

@@ -2,13 +2,17 @@
 # bench/run.sh: cask and Dask side by side, in one run, and the comparison table.
 # The table goes to stdout; progress and the raw JSON lines go to stderr.
 #
-#   bash bench/run.sh            # full sizes (under ~10 minutes on a 2-core machine)
-#   bash bench/run.sh --quick    # small sizes, about half a minute (a smoke run)
+#   bash bench/run.sh            # full sizes (about 15 minutes on a 2-core machine)
+#   bash bench/run.sh --quick    # small sizes, a few minutes (a smoke run; Dask is slow)
 #
-# Installs what is missing (apt; needs root or sudo), builds cask_bench in Release
-# (build-bench/, or $CASK_BENCH_BUILD), runs cask_bench, then dask_bench.py with Debian's
-# /usr/bin/python3, and prints the Markdown table (bench/report.py). The raw JSON lines and
-# the table are kept in bench/results/ (gitignored).
+# Installs what is missing (apt; needs root or sudo), builds cask_bench and
+# cask_cluster_bench (with cask-scheduler, cask-worker and the task library its workers
+# preload) in Release (build-bench/, or $CASK_BENCH_BUILD), runs cask_bench, then
+# dask_bench.py with Debian's /usr/bin/python3, then the cluster-mode pair
+# (cask_cluster_bench: a cask::LocalCluster of 2 worker processes x 1 thread;
+# dask_cluster_bench.py: Dask's LocalCluster(processes=True) of the same shape), and prints
+# the Markdown tables (bench/report.py). The raw JSON lines and the table are kept in
+# bench/results/ (gitignored).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
@@ -44,9 +48,11 @@ if ! grep -q "CMAKE_BUILD_TYPE:STRING=Release" "$build/CMakeCache.txt" 2>/dev/nu
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCASK_BUILD_TESTS=OFF \
         -DCASK_BUILD_EXAMPLES=OFF -DCASK_BUILD_BENCH=ON >"$log" 2>&1 || { cat "$log" >&2; exit 1; }
 fi
-echo "== building cask_bench (Release, $build) ==" >&2
-cmake --build "$build" --target cask_bench -j"$(nproc)" >"$log" 2>&1 || { cat "$log" >&2; exit 1; }
+echo "== building cask_bench, cask_cluster_bench (Release, $build) ==" >&2
+cmake --build "$build" --target cask_bench cask_cluster_bench -j"$(nproc)" >"$log" 2>&1 \
+  || { cat "$log" >&2; exit 1; }
 bench="$build/bench/cask_bench"
+cluster_bench="$build/bench/cask_cluster_bench"
 
 # --- run -------------------------------------------------------------------------------
 mkdir -p "$here/results"
@@ -86,6 +92,16 @@ timeout 300 "$PY" "$here/dask_bench.py" "${quick[@]}" --case as_completed,nested
 # Issue 4 (smaller counts than cask's: Dask takes ~0.2-0.5 ms per operation; rates per op).
 timeout 200 "$PY" "$here/dask_bench.py" "${quick[@]}" --case queue,variable,lock,event,actor \
   2>>"$here/results/dask-$stamp.stderr" | grep -v '"case": "info"' | tee -a "$dask_out" >&2 || status=1
+
+# Cluster mode: the same JSON lines, appended (their cases begin with "cluster_"; their
+# "info" records are told apart by "mode": "cluster"). The cluster processes' log lines
+# go to the .stderr files.
+echo "== cask cluster mode ($cluster_bench) ==" >&2
+timeout 400 "$cluster_bench" "${quick[@]}" 2>"$here/results/cask-cluster-$stamp.stderr" \
+  | tee -a "$cask_out" >&2 || status=1
+echo "== Dask cluster mode (LocalCluster(processes=True)) ==" >&2
+timeout 480 "$PY" "$here/dask_cluster_bench.py" "${quick[@]}" \
+  2>>"$here/results/dask-$stamp.stderr" | tee -a "$dask_out" >&2 || status=1
 
 "$PY" "$here/report.py" "$cask_out" "$dask_out" >> "$table"
 echo >&2

@@ -19,8 +19,11 @@
 // as_completed it gives its worker slot back, so the children can run even on a cluster
 // with a single slot, where Dask's nested would wait forever unless it seceded (Dask's
 // worker_client); the second run shows that. Time is scaled by CASK_EXAMPLE_TIME_SCALE.
+// On the cluster named by CASK_SCHEDULER_ADDRESS both runs use that cluster, and nested
+// runs in a cask-worker process; CASK_REMOTE registers both functions for it.
 #include <cask/cask.hpp>
 
+#include <cstdlib>
 #include <iostream>
 #include <ranges>
 #include <vector>
@@ -31,6 +34,7 @@ int slow(int x) {
   cask::this_task::sleep_for(examples::seconds(3 * x));  // time.sleep(3 * x)
   return 3 * x;
 }
+CASK_REMOTE(slow);  // so that cask-worker processes can run it too (CASK_SCHEDULER_ADDRESS)
 
 int nested(int x) {
   cask::Client client = cask::get_client();  // the cluster running this task
@@ -39,6 +43,7 @@ int nested(int x) {
   for (auto& f : cask::as_completed(futures)) r = r + f.result();
   return r;
 }
+CASK_REMOTE(nested);
 
 int main() {
   {
@@ -50,7 +55,12 @@ int main() {
     std::cout << "f: " << f << "\n";
   }
   {
-    cask::Client client{{.workers = 1, .threads_per_worker = 1}};
+    // With CASK_SCHEDULER_ADDRESS set, that cluster: run_on_cluster.sh starts it with one
+    // cask-worker of one thread for this example.
+    cask::Client client =
+        std::getenv("CASK_SCHEDULER_ADDRESS")
+            ? cask::Client{}
+            : cask::Client{{.workers = 1, .threads_per_worker = 1}};
     std::cout << "\n== on one worker with one thread\n";
     auto f = client.submit(nested, 3);
     std::cout << "f.result() = " << f.result() << "\n";

@@ -1,7 +1,9 @@
 // This program demonstrates launching futures with submit and map (example 6-1).
 //
 // client.submit starts one task, client.map one task per element; both return pending
-// futures at once while the work runs on the embedded cluster.
+// futures at once while the work runs on the cluster: the embedded one by default, or the
+// cask-scheduler named by CASK_SCHEDULER_ADDRESS (host:port), whose cask-worker processes
+// run slow by name: CASK_REMOTE(slow) registers it (see run_on_cluster.sh).
 //
 // Python (Scaling Python with Dask, example 6-1):
 //   client = Client()
@@ -26,6 +28,7 @@ int slow(int x) {
   cask::this_task::sleep_for(examples::seconds(3 * x));  // time.sleep(3 * x)
   return 3 * x;
 }
+CASK_REMOTE(slow);
 
 int main() {
   cask::Client client;

@@ -28,6 +28,7 @@ int slow(int x) {
   cask::this_task::sleep_for(examples::seconds(3 * x));  // wakes early when cancelled
   return 3 * x;
 }
+CASK_REMOTE(slow);  // so that cask-worker processes can run it too (CASK_SCHEDULER_ADDRESS)
 
 // Polls client.stats() until `done` holds (bounded, in real time) and returns the last
 // snapshot. Release and cancellation travel as messages, so they take a moment.

@@ -21,6 +21,10 @@
 // Instead of httpbin.org, the program starts a small httpbin look-alike on 127.0.0.1
 // (examples/httpbin.hpp) and do_some_io sends it a real HTTP GET. The server records
 // what it receives, which is how main sees that the forgotten task did its work.
+// The server's port is only known at run time, so do_some_io takes the URL as an argument
+// (the chapter's hard-codes httpbin.org): a task that runs in another process, on a
+// cask-worker of the cluster named by CASK_SCHEDULER_ADDRESS, could not see a global set
+// by main. CASK_REMOTE(do_some_io) lets such workers run it by name.
 #include <cask/cask.hpp>
 
 #include <chrono>
@@ -34,28 +38,26 @@
 namespace requests = examples::requests;
 using Data = std::map<std::string, std::string>;
 
-std::string httpbin_url;  // "http://127.0.0.1:<port>", set in main before anything is submitted
-
 // Do some io we don't need to block on :)
-requests::Response do_some_io(const Data& data) {
-  return requests::get(httpbin_url + "/get", data);
+requests::Response do_some_io(const std::string& url, const Data& data) {
+  return requests::get(url, data);
 }
+CASK_REMOTE(do_some_io);
 
-void business_logic(cask::Client& client) {
+void business_logic(cask::Client& client, const std::string& httpbin_url) {
   // Make a future, but we don't really care about its result, just that it
   // happens
-  auto future = client.submit(do_some_io, Data{{"timbit", "awesome"}});
+  auto future = client.submit(do_some_io, httpbin_url + "/get", Data{{"timbit", "awesome"}});
   std::cout << "business_logic: submitted " << future << "\n";
   cask::fire_and_forget(future);
 }  // the only handle is gone here; without fire_and_forget the request would be cancelled
 
 int main() {
   examples::HttpBin httpbin;  // declared first: it outlives the client and its tasks
-  httpbin_url = httpbin.url();
-  std::cout << "httpbin listening on " << httpbin_url << "\n";
+  std::cout << "httpbin listening on " << httpbin.url() << "\n";
 
   cask::Client client;
-  business_logic(client);
+  business_logic(client, httpbin.url());
   std::cout << "business_logic() returned; no handle to its future is left\n";
 
   const auto request = httpbin.wait_for_request(std::chrono::seconds(10));

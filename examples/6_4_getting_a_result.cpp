@@ -7,6 +7,10 @@
 // do_some_io is 6-3's: a real HTTP GET to a small httpbin look-alike that the program
 // starts on 127.0.0.1 (examples/httpbin.hpp). result() blocks until the response is
 // there and returns it; had the task thrown, result() would rethrow that exception.
+// As in 6-3, do_some_io takes the server's URL as an argument, so that it also works in a
+// cask-worker process (CASK_SCHEDULER_ADDRESS): there a global set by main would not be
+// seen. An exception from another process comes back as cask::RemoteError, which names the
+// task's exception type and carries its message.
 #include <cask/cask.hpp>
 
 #include <iostream>
@@ -18,19 +22,17 @@
 namespace requests = examples::requests;
 using Data = std::map<std::string, std::string>;
 
-std::string httpbin_url;  // "http://127.0.0.1:<port>", set in main before anything is submitted
-
 // Do some io we don't need to block on :)
-requests::Response do_some_io(const Data& data) {
-  return requests::get(httpbin_url + "/get", data);
+requests::Response do_some_io(const std::string& url, const Data& data) {
+  return requests::get(url, data);
 }
+CASK_REMOTE(do_some_io);
 
 int main() {
   examples::HttpBin httpbin;  // declared first: it outlives the client and its tasks
-  httpbin_url = httpbin.url();
 
   cask::Client client;
-  auto future = client.submit(do_some_io, Data{{"timbit", "awesome"}});
+  auto future = client.submit(do_some_io, httpbin.url() + "/get", Data{{"timbit", "awesome"}});
   const requests::Response response = future.result();
 
   std::cout << "future.result() = " << response << "\n";  // what Python's REPL shows
@@ -41,11 +43,13 @@ int main() {
   // result() also hands back a task's error: pretend the service went away (port 1 has
   // no listener), so requests::get throws std::runtime_error inside the task and
   // result() rethrows that same exception here.
-  httpbin_url = "http://127.0.0.1:1";
-  auto failing = client.submit(do_some_io, Data{{"timbit", "awesome"}});
+  auto failing =
+      client.submit(do_some_io, std::string("http://127.0.0.1:1/get"), Data{{"timbit", "awesome"}});
   try {
     std::cout << failing.result() << "\n";
-  } catch (const std::runtime_error& e) {
+  } catch (const cask::RemoteError& e) {  // thrown in a cask-worker: "std::runtime_error: ..."
+    std::cout << "failing.result() throws " << e.what() << "\n";
+  } catch (const std::runtime_error& e) {  // thrown in this process: the same exception
     std::cout << "failing.result() throws std::runtime_error: " << e.what() << "\n";
   }
   std::cout << "failing: " << failing << "\n";

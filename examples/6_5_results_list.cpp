@@ -23,6 +23,7 @@ int slow(int x) {
   cask::this_task::sleep_for(examples::seconds(3 * x));  // time.sleep(3 * x)
   return 3 * x;
 }
+CASK_REMOTE(slow);  // so that cask-worker processes can run it too (CASK_SCHEDULER_ADDRESS)
 
 int main() {
   cask::Client client;

@@ -12,12 +12,16 @@
 // `futures` are 6-1's slow futures, made in the order slowest first: client.map(slow,
 // [4, 3, 2, 1]), so that completion order (3, 6, 9, 12) is visibly not list order
 // (12, 9, 6, 3). The client has four workers so that all four run at once on any machine.
-// At the end the program checks its own output: slow() notes when each call returned, and
-// the futures must have come out in that order.
+// At the end the program checks its own output: a done callback notes when each future
+// finished, and the futures must have come out in that order. (The callbacks run in this
+// program, so the check also works when slow() runs in cask-worker processes, on the
+// cluster named by CASK_SCHEDULER_ADDRESS; notes taken inside slow() would stay there.)
 // Time is scaled by CASK_EXAMPLE_TIME_SCALE (see example_time.hpp).
 #include <cask/cask.hpp>
 
 #include <chrono>
+#include <cstdlib>
+#include <condition_variable>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -29,24 +33,37 @@
 
 using clock_type = std::chrono::steady_clock;
 
-std::mutex returned_mutex;
-std::map<int, clock_type::time_point> returned;  // result -> when slow() returned it
-
 int slow(int x) {
   cask::this_task::sleep_for(examples::seconds(3 * x));  // time.sleep(3 * x)
-  std::lock_guard lock(returned_mutex);
-  returned[3 * x] = clock_type::now();
   return 3 * x;
 }
+CASK_REMOTE(slow);  // so that cask-worker processes can run it too (CASK_SCHEDULER_ADDRESS)
+
+std::mutex finished_mutex;
+std::condition_variable finished_cv;
+std::map<int, clock_type::time_point> finished_at;  // result -> when its future finished
 
 int main() {
-  cask::Client client{{.workers = 4, .threads_per_worker = 1}};
+  // Four workers of one thread each, so that all four tasks run at once on any machine;
+  // with CASK_SCHEDULER_ADDRESS set, that cluster (run_on_cluster.sh gives it four slots).
+  cask::Client client =
+      std::getenv("CASK_SCHEDULER_ADDRESS")
+          ? cask::Client{}
+          : cask::Client{{.workers = 4, .threads_per_worker = 1}};
   const auto start = clock_type::now();
   auto elapsed = [&] { return examples::chapter_seconds(clock_type::now() - start); };
   std::cout << std::fixed << std::setprecision(1);
 
   std::vector<cask::Future<int>> futures = client.map(slow, std::vector{4, 3, 2, 1});
   std::cout << "futures = client.map(slow, [4, 3, 2, 1])\n";
+  for (const auto& f : futures)
+    f.add_done_callback([](const cask::Future<int>& done) {
+      const auto now = clock_type::now();
+      if (done.status() != cask::Status::finished) return;
+      std::lock_guard lock(finished_mutex);
+      finished_at[done.result()] = now;
+      finished_cv.notify_all();
+    });
 
   std::vector<int> order;  // results in the order as_completed yielded them
   for (auto& f : cask::as_completed(futures)) {
@@ -65,10 +82,12 @@ int main() {
   // (Normally 3, 6, 9, 12; on a badly overloaded machine a task may finish late, and the
   // order must follow.)
   bool in_completion_order = order.size() == 4 && std::set(order.begin(), order.end()).size() == 4;
-  std::lock_guard lock(returned_mutex);
-  for (std::size_t i = 0; i < order.size(); ++i)
+  std::unique_lock lock(finished_mutex);  // (the callbacks run on a thread of their own)
+  finished_cv.wait_for(lock, std::chrono::seconds(10), [] { return finished_at.size() == 4; });
+  for (std::size_t i = 0; i < order.size() && in_completion_order; ++i)
     for (std::size_t j = i + 1; j < order.size(); ++j)
-      if (returned.at(order[j]) + std::chrono::milliseconds(50) < returned.at(order[i]))
+      if (!finished_at.contains(order[i]) || !finished_at.contains(order[j]) ||
+          finished_at.at(order[j]) + std::chrono::milliseconds(50) < finished_at.at(order[i]))
         in_completion_order = false;
   std::cout << "each of the 4 futures came out once, in completion order: " << std::boolalpha
             << in_completion_order << "\n";

@@ -26,6 +26,7 @@
 // Time is scaled by CASK_EXAMPLE_TIME_SCALE (see example_time.hpp).
 #include <cask/cask.hpp>
 
+#include <cstdlib>
 #include <iostream>
 #include <ranges>
 #include <vector>
@@ -36,9 +37,15 @@ int slow(int x) {
   cask::this_task::sleep_for(examples::seconds(3 * x));  // wakes early when cancelled
   return 3 * x;
 }
+CASK_REMOTE(slow);  // so that cask-worker processes can run it too (CASK_SCHEDULER_ADDRESS)
 
 int main() {
-  cask::Client client{{.workers = 4, .threads_per_worker = 1}};
+  // Four workers of one thread each, so that all four tasks run at once on any machine;
+  // with CASK_SCHEDULER_ADDRESS set, that cluster (run_on_cluster.sh gives it four slots).
+  cask::Client client =
+      std::getenv("CASK_SCHEDULER_ADDRESS")
+          ? cask::Client{}
+          : cask::Client{{.workers = 4, .threads_per_worker = 1}};
 
   std::cout << "== futures = client.map(slow, range(0, 4))\n";
   std::vector<cask::Future<int>> futures = client.map(slow, std::views::iota(0, 4));

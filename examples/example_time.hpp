@@ -3,7 +3,9 @@
 // The chapter's slow(x) sleeps 3*x seconds. Every duration in the examples goes through
 // examples::seconds(), which multiplies it by the environment variable
 // CASK_EXAMPLE_TIME_SCALE (default 1.0: real speed). CTest runs the examples with 0.01,
-// scripts/demo.sh with 0.2.
+// scripts/demo.sh with 0.2. Each process reads its own environment: on a cluster, the
+// cask-worker processes that run the tasks must be started with the same value as the
+// program (examples/run_on_cluster.sh does so).
 //
 //   cask::this_task::sleep_for(examples::seconds(3 * x));   // inside a task
 //   examples::sleep(2);                                      // time.sleep(2) in main

@@ -12,7 +12,9 @@
 //
 // GET /get answers like httpbin.org: {"args": query parameters, "headers": request
 // headers, "origin": client address, "url": full URL}. The server records every request
-// it answered; wait_for_request blocks (bounded) until the next unseen one.
+// it answered; wait_for_request blocks (bounded) until the next unseen one. The server runs
+// in the process that constructed it: a task sends its request to the URL it is given as
+// an argument, so that it reaches the server also from a cask-worker process.
 // Thread-safety: all members of HttpBin may be called from any thread; requests::get is
 // reentrant. Lifetime: the destructor stops the server and joins its thread.
 #pragma once
@@ -130,6 +132,9 @@ struct Response {
     return os << "<Response [" << r.status_code << "]>";
   }
 };
+// A Response can be a task's result on a cluster of other processes: it converts to and
+// from nlohmann::json (cask/remote.hpp).
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Response, status_code, url, text)
 
 /// requests.get(url, params=params) for plain "http://host:port/path" URLs. Throws
 /// std::runtime_error when the server cannot be reached.

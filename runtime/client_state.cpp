@@ -55,7 +55,7 @@ ClientState::ClientState(const ClientOptions& opts) {
   config_ = make_config();
   if (opts.workers < 0 || opts.threads_per_worker < 1)
     throw Error("cask::Client: workers must be >= 0 and threads_per_worker >= 1");
-  system_ = std::make_unique<caf::actor_system>(*config_);
+  system_ = std::make_shared<caf::actor_system>(*config_);
   const std::size_t n = opts.workers == 0 ? hardware_threads() : std::size_t(opts.workers);
   std::vector<WorkerInfo> infos;
   // The scheduler is spawned after the workers, but pools report capacity changes to it;
@@ -83,27 +83,28 @@ void ClientState::connect(const ClientOptions& opts) {
   remote_ = true;
   const Address address = Address::parse(opts.address);
   address_ = address.str();
-  config_ = make_node_config();
-  system_ = std::make_unique<caf::actor_system>(*config_);
+  system_ = node_system();
   try {
-    remote_scheduler_ = connect_scheduler(*system_, address, opts.connect_timeout);
-    link_up_ = std::make_shared<std::atomic<bool>>(true);
-    auto proxy = spawn_client_proxy(*system_, ProxyInit{remote_scheduler_, address_, link_up_});
-    ClusterInfo info;
-    caf::error failure;
-    {
-      caf::scoped_actor self{*system_};
-      self->request(remote_scheduler_, opts.connect_timeout, hello_atom::value,
-                    caf::actor_cast<caf::actor>(proxy))
-          .receive([&](ClusterInfo& i) { info = std::move(i); }, [&](caf::error& e) { failure = e; });
-    }
-    if (failure) {
+    // Twice: the process's connection to this address may be to a scheduler that has just
+    // died (one restarted on the same port, say) and is not yet known to be gone.
+    for (int attempt = 0;; ++attempt) {
+      remote_scheduler_ = connect_scheduler(*system_, address, opts.connect_timeout);
+      link_up_ = std::make_shared<std::atomic<bool>>(true);
+      auto proxy = spawn_client_proxy(*system_, ProxyInit{remote_scheduler_, address_, link_up_});
+      const auto each = std::max(std::chrono::milliseconds(200), opts.connect_timeout / 4);
+      auto info = ask_patiently<ClusterInfo>(*system_, remote_scheduler_, 4, each, hello_atom::value,
+                                             caf::actor_cast<caf::actor>(proxy));
+      if (info && link_up_->load()) {
+        for (auto& f : info->functions) functions_[f.name] = f.signature;
+        scheduler_ = proxy;
+        break;
+      }
       caf::anon_send_exit(proxy, caf::exit_reason::user_shutdown);
-      throw CommError("cask::CommError: the scheduler at " + address_ + " did not answer: " +
-                      system_->render(failure));
+      forget_scheduler(address_);
+      if (attempt == 1)
+        throw CommError("cask::CommError: the scheduler at " + address_ + " did not answer: " +
+                        (info ? std::string("the connection was lost") : system_->render(info.error())));
     }
-    for (auto& f : info.functions) functions_[f.name] = f.signature;
-    scheduler_ = proxy;
   } catch (...) {
     remote_scheduler_ = nullptr;
     system_.reset();
@@ -162,7 +163,7 @@ void ClientState::close() {
     supervisor_ = nullptr;
     remote_scheduler_ = nullptr;
   }
-  system_.reset();  // waits until every actor is gone
+  system_.reset();  // embedded: waits until every actor is gone
   pools_.clear();
   // Every future is final now; before stopping the callback thread, whose callbacks may
   // be waiting for exactly that.

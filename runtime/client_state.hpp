@@ -113,8 +113,9 @@ class ClientState : public std::enable_shared_from_this<ClientState> {
   bool open_ = false;             // guarded by mu_
   std::atomic<bool> closing_{false};
   std::atomic<bool> closed_{false};  // close() has finished
-  std::unique_ptr<caf::actor_system_config> config_;
-  std::unique_ptr<caf::actor_system> system_;
+  std::unique_ptr<caf::actor_system_config> config_;  // embedded only
+  // Embedded: this client's own. Remote: the process's network node (node_system()).
+  std::shared_ptr<caf::actor_system> system_;
   scheduler_actor scheduler_;
   // Waiters and timers link to it; killing it at close() ends them all, so no helper
   // actor can keep the actor system (and the closing thread) waiting.

@@ -2,20 +2,20 @@
 // cask-scheduler and cask-worker.
 #include "runtime/cluster_node.hpp"
 
-#include <arpa/inet.h>
 #include <dlfcn.h>
-#include <netdb.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <future>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
@@ -68,11 +68,19 @@ void use_cask_scheduling(caf::actor_system_config& cfg) {
   });
 }
 
+namespace {
+bool scheduler_process = false;  // set by run_scheduler before the node system exists
+}  // namespace
+
 std::unique_ptr<caf::actor_system_config> make_node_config() {
   auto cfg = std::make_unique<caf::actor_system_config>();
   use_cask_scheduling(*cfg);
   cfg->load<caf::io::middleman>();
   cfg->set("middleman.app-identifiers", std::vector<std::string>{"cask"});
+  // Values go from worker to worker (and worker to client) on a direct connection, which
+  // CAF opens once a node learns of another one; without it, CAF would route them through
+  // the scheduler's process, the only node everybody is connected to.
+  cfg->set("middleman.enable-automatic-connections", !scheduler_process);
   cfg->add_message_type<ArgRef>("cask.ArgRef");
   cfg->add_message_type<WireTask>("cask.WireTask");
   cfg->add_message_type<WireRun>("cask.WireRun");
@@ -87,80 +95,84 @@ std::unique_ptr<caf::actor_system_config> make_node_config() {
   return cfg;
 }
 
+std::shared_ptr<caf::actor_system> node_system() {
+  struct Node {
+    std::unique_ptr<caf::actor_system_config> config = make_node_config();
+    caf::actor_system system{*config};
+  };
+  // Never destroyed (see the header): a non-owning handle.
+  static Node* node = new Node;
+  return std::shared_ptr<caf::actor_system>(std::shared_ptr<void>(), &node->system);
+}
+
 namespace {
 
 [[noreturn]] void unreachable(const Address& a, const std::string& why) {
   throw CommError("cask::CommError: cannot reach a cask scheduler at " + a.str() + ": " + why);
 }
 
-/// Checks, with a plain socket and a deadline, that something at `a` greets like a CAF
-/// node: a BASP server handshake starts with the byte 0 (message_type::server_handshake).
-/// CAF's own connect has no deadline and waits for minutes on a silent peer.
-void probe(const Address& a, std::chrono::milliseconds timeout) {
-  const auto until = std::chrono::steady_clock::now() + timeout;
-  auto left_ms = [&] {
-    return int(std::max<long>(0, std::chrono::duration_cast<std::chrono::milliseconds>(
-                                     until - std::chrono::steady_clock::now()).count()));
-  };
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  if (int rc = getaddrinfo(a.host.c_str(), std::to_string(a.port).c_str(), &hints, &found); rc != 0)
-    unreachable(a, std::string("unknown host (") + gai_strerror(rc) + ")");
-  std::string last = "no address";
-  for (addrinfo* ai = found; ai; ai = ai->ai_next) {
-    const int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
-    if (fd < 0) continue;
-    struct Closer { int fd; ~Closer() { close(fd); } } closer{fd};
-    if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
-      last = std::strerror(errno);
-      continue;
-    }
-    pollfd p{fd, POLLOUT, 0};
-    if (poll(&p, 1, left_ms()) <= 0) {
-      last = "no answer within " + std::to_string(timeout.count()) + " ms";
-      continue;
-    }
-    int err = 0;
-    socklen_t len = sizeof err;
-    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
-    if (err != 0) {
-      last = std::strerror(err);
-      continue;
-    }
-    p = pollfd{fd, POLLIN, 0};
-    if (poll(&p, 1, left_ms()) <= 0) {
-      freeaddrinfo(found);
-      unreachable(a, "the peer accepted but sent no handshake within " + std::to_string(timeout.count()) +
-                         " ms (not a cask scheduler?)");
-    }
-    unsigned char first = 0xff;
-    const ssize_t n = recv(fd, &first, 1, 0);
-    freeaddrinfo(found);
-    if (n <= 0) unreachable(a, "the peer closed the connection");
-    if (first != 0) unreachable(a, "the peer is not a cask scheduler (unexpected greeting)");
-    return;
-  }
-  freeaddrinfo(found);
-  unreachable(a, last);
-}
+}  // namespace
 
+namespace {
+// The schedulers this process is connected to, by address: a second client of the same
+// scheduler (a worker's own client, a program's second Client) uses the same connection.
+// A second connect to a node that is already connected was seen to leave its requests
+// unanswered.
+std::mutex connected_mu;
+std::map<std::string, cluster_scheduler_actor> connected;  // guarded by connected_mu
 }  // namespace
 
 cluster_scheduler_actor connect_scheduler(caf::actor_system& sys, const Address& address,
                                           std::chrono::milliseconds timeout) {
-  probe(address, timeout);
-  auto result = sys.middleman().remote_actor<cluster_scheduler_actor>(address.host, address.port);
-  if (!result) unreachable(address, "not a cask scheduler (" + sys.render(result.error()) + ")");
+  std::lock_guard lk(connected_mu);
+  if (auto it = connected.find(address.str()); it != connected.end()) return it->second;
+  // CAF's connect has no deadline: on a peer that accepts and stays silent, or stops in the
+  // middle of its handshake, it waits for minutes. It runs on a thread of its own, which
+  // is left to finish by itself when the deadline passes first (the node's actor system
+  // lives as long as the process, see node_system()).
+  using Result = caf::expected<cluster_scheduler_actor>;
+  auto outcome = std::make_shared<std::promise<Result>>();
+  auto answer = outcome->get_future();
+  std::thread([&sys, host = address.host, port = address.port, outcome] {
+    outcome->set_value(sys.middleman().remote_actor<cluster_scheduler_actor>(host, port));
+  }).detach();
+  if (answer.wait_for(timeout) != std::future_status::ready)
+    unreachable(address, "no cask handshake within " + std::to_string(timeout.count()) +
+                             " ms (not a cask scheduler?)");
+  Result result = answer.get();
+  if (!result) {
+    const bool refused = result.error() == caf::sec::cannot_connect_to_node;
+    unreachable(address, refused ? "nothing listens there (" + sys.render(result.error()) + ")"
+                                 : "not a cask scheduler (" + sys.render(result.error()) + ")");
+  }
+  connected.emplace(address.str(), *result);
+  // Forget the connection when the scheduler goes away, so that the next client of this
+  // address connects afresh (to a scheduler restarted on the same port, say).
+  sys.spawn([scheduler = *result, key = address.str()](caf::event_based_actor* self) -> caf::behavior {
+    self->monitor(scheduler);
+    self->set_down_handler([self, key](caf::down_msg&) {
+      forget_scheduler(key);
+      self->quit();
+    });
+    return {[](stop_atom) {}};
+  });
   return *result;
+}
+
+void forget_scheduler(const std::string& address) {
+  std::lock_guard lk(connected_mu);
+  connected.erase(address);
 }
 
 // --- cask-scheduler ------------------------------------------------------------------
 
 int run_scheduler(const SchedulerConfig& config, const StopFlag& stop) {
-  auto cfg = make_node_config();
-  caf::actor_system sys{*cfg};
+  // Everybody connects to the scheduler; it must not open connections of its own to the
+  // nodes it learns of (their ports are for fetches), or two connections would join the
+  // same pair of nodes, which CAF 0.17 handles badly: requests went unanswered.
+  scheduler_process = true;
+  auto node = node_system();
+  caf::actor_system& sys = *node;
   auto scheduler = spawn_cluster_scheduler(sys, ClusterSchedulerInit{config.allowed_failures});
   auto port = sys.middleman().publish(scheduler, config.port, config.host.c_str(), true);
   if (!port) {
@@ -214,7 +226,14 @@ bool serve(caf::actor_system& sys, const WorkerConfig& config, const std::string
   // Tasks may submit work themselves (get_client): a client of the same scheduler.
   ClientOptions client_opts;
   client_opts.address = config.scheduler.str();
-  auto client = std::make_shared<ClientState>(client_opts);
+  std::shared_ptr<ClientState> client;
+  try {
+    client = std::make_shared<ClientState>(client_opts);
+  } catch (const CommError& e) {
+    log::warn(std::string("cannot open this worker's client of the scheduler: ") + e.what());
+    forget_scheduler(config.scheduler.str());
+    return true;  // try the whole connection again
+  }
   set_default_client(client);
 
   auto store = std::make_shared<WorkerStore>();
@@ -238,12 +257,14 @@ bool serve(caf::actor_system& sys, const WorkerConfig& config, const std::string
   hello.self = caf::actor_cast<caf::actor>(*self_slot);
   ClusterInfo info;
   caf::error failure;
-  {
-    caf::scoped_actor self{sys};
-    self->request(scheduler, std::chrono::seconds(10), register_atom::value, hello)
-        .receive([&](ClusterInfo& i) { info = std::move(i); }, [&](caf::error& e) { failure = e; });
-  }
+  auto answer = ask_patiently<ClusterInfo>(sys, scheduler, 5, std::chrono::milliseconds(2000),
+                                           register_atom::value, hello);
+  if (answer)
+    info = std::move(*answer);
+  else
+    failure = answer.error();
   bool joined = !failure && info.refused.empty();
+  if (!joined) forget_scheduler(config.scheduler.str());  // connect afresh next time
   if (failure) log::error("the scheduler did not answer the join: " + sys.render(failure));
   if (!info.refused.empty()) log::error("the scheduler refused this worker: " + info.refused);
   if (joined) {
@@ -253,6 +274,7 @@ bool serve(caf::actor_system& sys, const WorkerConfig& config, const std::string
     while (!lost->load() && !stop.wait_for(std::chrono::milliseconds(50))) {
     }
   }
+  if (lost->load()) forget_scheduler(config.scheduler.str());
   // Running tasks are asked to stop and queued ones handed back: the scheduler runs them
   // elsewhere once it sees this worker leave.
   pool->stop();
@@ -267,8 +289,14 @@ bool serve(caf::actor_system& sys, const WorkerConfig& config, const std::string
 int run_worker(const WorkerConfig& config, const StopFlag& stop) {
   preload(config.preload);
   const std::string name = config.name.empty() ? default_worker_name() : config.name;
-  auto cfg = make_node_config();
-  caf::actor_system sys{*cfg};
+  auto node = node_system();  // shared with the client that tasks' get_client() uses
+  caf::actor_system& sys = *node;
+  // Other workers and clients fetch values from here over a direct connection.
+  if (auto port = sys.middleman().open(0, nullptr, true); port)
+    log::info("serving values on port " + std::to_string(*port));
+  else
+    log::warn("cannot open a port for direct fetches (" + sys.render(port.error()) +
+              "): values will be relayed by the scheduler's process");
   auto unreachable_since = std::chrono::steady_clock::now();
   bool said = false;
   while (!stop.stop_requested()) {

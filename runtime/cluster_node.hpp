@@ -16,12 +16,13 @@
 #include <string>
 #include <vector>
 
-#include "actors/cluster_protocols.hpp"
+#include <optional>
 
-namespace caf {
-class actor_system;
-class actor_system_config;
-}  // namespace caf
+#include <caf/expected.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/sec.hpp>
+
+#include "actors/cluster_protocols.hpp"
 
 namespace cask::detail {
 
@@ -40,12 +41,45 @@ void use_cask_scheduling(caf::actor_system_config& cfg);
 /// most 2 CAF threads with cask's polling scheduler policy.
 std::unique_ptr<caf::actor_system_config> make_node_config();
 
-/// Connects to the scheduler at `address` within `timeout`. Before CAF's own connect (which
-/// blocks for minutes on a peer that accepts and stays silent), a plain socket checks that
-/// the peer greets like a CAF node. Throws CommError naming the address and the reason:
-/// nothing listens, no answer in time, not a cask scheduler.
+/// The actor system of this process's network node, shared by every remote client and the
+/// worker or scheduler of the process, created on first use. One per process: CAF names a
+/// node after its process id, so two systems in one process would be one node to their
+/// peers, which confused their connections (joins that never got an answer). It lives
+/// until the process exits: destroying a CAF 0.17 system whose middleman has had
+/// connections was seen to hang now and then (in await_detached_threads), and clients may
+/// come and go many times in one process. The executables end with std::_Exit for that
+/// reason, once they have stopped serving.
+std::shared_ptr<caf::actor_system> node_system();
+
+/// Connects to the scheduler at `address` within `timeout`, or returns this process's
+/// existing connection to it. `sys` must be node_system()'s (a connect that times out
+/// finishes on its own thread later). Throws CommError naming the address and the reason:
+/// nothing listens, no handshake in time, not a cask scheduler.
 cluster_scheduler_actor connect_scheduler(caf::actor_system& sys, const Address& address,
                                           std::chrono::milliseconds timeout);
+
+/// Asks `dest` and waits for the answer, asking again (up to `attempts` times, each bounded
+/// by `each`) when none comes: on a fresh CAF connection the first request was seen to get
+/// lost now and then. The receiver must treat a repeated request as the first.
+/// Returns the answer, or the last error.
+template <class Answer, class Dest, class... Ts>
+caf::expected<Answer> ask_patiently(caf::actor_system& sys, const Dest& dest, int attempts,
+                                    std::chrono::milliseconds each, const Ts&... xs) {
+  caf::error last;
+  for (int i = 0; i < attempts; ++i) {
+    caf::scoped_actor self{sys};
+    std::optional<Answer> answer;
+    self->request(dest, each, xs...).receive([&](Answer& a) { answer = std::move(a); },
+                                             [&](caf::error& e) { last = std::move(e); });
+    if (answer) return std::move(*answer);
+    if (last != caf::sec::request_timeout) break;  // an answer that is an error: final
+  }
+  return last;
+}
+
+/// Forgets the connection to the scheduler at `address` ("host:port") once it is lost, so
+/// that the next connect_scheduler connects afresh.
+void forget_scheduler(const std::string& address);
 
 /// Set by signal handlers and tests; run_* return soon after.
 class StopFlag {

@@ -23,5 +23,6 @@ void set_role(const std::string& role) {
 void info(const std::string& line) { logger()->info(line); }
 void warn(const std::string& line) { logger()->warn(line); }
 void error(const std::string& line) { logger()->error(line); }
+void flush() { logger()->flush(); }
 
 }  // namespace cask::detail::log

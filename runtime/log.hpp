@@ -15,5 +15,7 @@ void set_role(const std::string& role);
 void info(const std::string& line);
 void warn(const std::string& line);
 void error(const std::string& line);
+/// Writes out what is buffered (before a process ends with _Exit).
+void flush();
 
 }  // namespace cask::detail::log

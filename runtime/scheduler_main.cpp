@@ -5,6 +5,7 @@
 //
 // Runs until SIGINT or SIGTERM. Exit codes: 0 after a clean stop, 1 when the scheduler
 // cannot run (e.g. the port is taken), 2 on bad arguments.
+#include <cstdio>
 #include <exception>
 #include <string>
 
@@ -47,7 +48,12 @@ int main(int argc, char** argv) {
   detail::StopFlag stop;
   detail::StopOnSignals watcher{stop};
   try {
-    return detail::run_scheduler(config, stop);
+    // The process's actor system is never destroyed (runtime/cluster_node.hpp): leave
+    // without running static destructors under its threads.
+    const int code = detail::run_scheduler(config, stop);
+    detail::log::flush();
+    std::fflush(nullptr);
+    std::_Exit(code);
   } catch (const std::exception& e) {
     detail::log::error(e.what());
     return 1;

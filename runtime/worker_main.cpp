@@ -7,6 +7,7 @@
 // and those registered by the --preload libraries, until SIGINT or SIGTERM. Exit codes:
 // 0 after a clean stop, 1 when the worker cannot run (a preload library fails to load, the
 // scheduler stays away longer than --death-timeout), 2 on bad arguments.
+#include <cstdio>
 #include <unistd.h>
 
 #include <chrono>
@@ -82,7 +83,12 @@ int main(int argc, char** argv) {
   detail::StopOnSignals watcher{stop};
   try {
     config.scheduler = detail::Address::parse(scheduler);
-    return detail::run_worker(config, stop);
+    // The process's actor system is never destroyed (runtime/cluster_node.hpp): leave
+    // without running static destructors under its threads.
+    const int code = detail::run_worker(config, stop);
+    detail::log::flush();
+    std::fflush(nullptr);
+    std::_Exit(code);
   } catch (const std::exception& e) {
     detail::log::error(e.what());
     return 1;

@@ -208,7 +208,11 @@ TaskSpec make_task(bool remote, const options& opts, const CallableId& id, F f, 
 
   if (remote)
     spec.remote = make_remote_call<R>(id, f, static_cast<const std::decay_t<Args>&>(args)...);
-  auto stored = std::make_tuple(Arg<std::decay_t<Args>>::store(std::forward<Args>(args), spec.deps)...);
+  // Braced, so that the arguments are stored (and their dependencies numbered) left to
+  // right, the order in which make_remote_call numbered them; a function call's arguments
+  // are evaluated in unspecified order (g++: right to left).
+  std::tuple<typename Arg<std::decay_t<Args>>::stored...> stored{
+      Arg<std::decay_t<Args>>::store(std::forward<Args>(args), spec.deps)...};
   spec.fn = [f = std::move(f), stored = std::move(stored)](std::span<const Value> deps) -> Value {
     auto call = [&](const auto&... s) -> decltype(auto) {
       return std::invoke(f, Arg<std::decay_t<Args>>::resolve(s, deps)...);
