@@ -148,14 +148,17 @@ cluster_scheduler_actor connect_scheduler(caf::actor_system& sys, const Address&
   connected.emplace(address.str(), *result);
   // Forget the connection when the scheduler goes away, so that the next client of this
   // address connects afresh (to a scheduler restarted on the same port, say).
-  sys.spawn([scheduler = *result, key = address.str()](caf::event_based_actor* self) -> caf::behavior {
+  // (Spawned with arguments: CAF dereferences a null argument tuple otherwise, see UBSan.)
+  auto watch = [](caf::event_based_actor* self, cluster_scheduler_actor scheduler,
+                  std::string key) -> caf::behavior {
     self->monitor(scheduler);
     self->set_down_handler([self, key](caf::down_msg&) {
       forget_scheduler(key);
       self->quit();
     });
     return {[](stop_atom) {}};
-  });
+  };
+  sys.spawn(watch, *result, address.str());
   return *result;
 }
 
