@@ -20,7 +20,8 @@ build="$repo/build"
 export CASK_EXAMPLE_TIME_SCALE="${CASK_EXAMPLE_TIME_SCALE:-0.2}"
 
 # --- packages -------------------------------------------------------------------------
-packages=(cmake make g++ pkg-config libcaf-dev nlohmann-json3-dev doctest-dev libcpp-httplib-dev)
+packages=(cmake make g++ pkg-config libcaf-dev nlohmann-json3-dev doctest-dev libcpp-httplib-dev
+          libcli11-dev libspdlog-dev)  # cask-scheduler and cask-worker, log lines
 missing=()
 for p in "${packages[@]}"; do
   if [[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null) != "install ok installed" ]]; then
