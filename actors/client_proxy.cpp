@@ -170,7 +170,7 @@ client_proxy_actor::behavior_type proxy_main(self_ptr self, ProxyInit init) {
   });
   auto me = [self] { return caf::actor_cast<caf::actor>(self); };
   return {
-      [self](submit_atom, SubmissionBatch& batch) {
+      [self, me](submit_atom, SubmissionBatch& batch) {
         auto& st = self->state;
         std::vector<WireTask> tasks;
         tasks.reserve(batch->size());
@@ -205,7 +205,14 @@ client_proxy_actor::behavior_type proxy_main(self_ptr self, ProxyInit init) {
           }
           tasks.push_back(std::move(t));
         }
-        if (!tasks.empty()) self->send(st.scheduler, std::move(tasks));
+        if (tasks.empty()) return;
+        // Releases still batched go first. A key whose last handle died and that is
+        // submitted again must reach the scheduler in that order: a release arriving after
+        // the new submit would free the value the new future is about to fetch (the fetch
+        // then finds nothing, and no outcome follows).
+        if (!st.releases.empty())
+          self->send(st.scheduler, release_atom::value, me(), std::exchange(st.releases, {}));
+        self->send(st.scheduler, std::move(tasks));
       },
       [](scatter_atom, Key&, Outcome&, std::weak_ptr<FutureCore>&, std::uintptr_t) {},
       [](ready_atom, JobPtr&) {},

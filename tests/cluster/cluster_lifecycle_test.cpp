@@ -66,6 +66,23 @@ TEST_CASE("Cluster.same_key_is_one_computation" * doctest::timeout(60)) {
   CHECK(count_lines(log, "run") == 2);
 }
 
+TEST_CASE("Cluster.same_key_submitted_again_right_after_its_release" * doctest::timeout(120)) {
+  // The last handle of a key dies and the same key is submitted again at once, over and
+  // over (what two nested parents sharing pure children do). The client batches its
+  // releases: one that reached the scheduler after the new submit freed the value the new
+  // future was about to fetch, and that future never completed.
+  cask::LocalCluster cluster{cluster_options()};
+  cask::Client client{cluster};
+  for (int i = 0; i < 300; ++i) {
+    INFO("round " << i);
+    REQUIRE(client.submit(inc, 7).result(kPatience) == 8);
+  }
+  for (int i = 0; i < 50; ++i) {
+    INFO("map round " << i);
+    REQUIRE(client.gather(client.map(inc, std::vector{1, 2, 3})) == std::vector{2, 3, 4});
+  }
+}
+
 TEST_CASE("Cluster.same_key_from_two_clients_is_one_computation" * doctest::timeout(60)) {
   cask::LocalCluster cluster{cluster_options()};
   cask::Client first{cluster};
