@@ -1,11 +1,9 @@
-// runtime/local_cluster.cpp: cask::LocalCluster, child processes started with posix_spawn
-// and watched with waitpid (never blocking: every wait polls every 10 ms up to a deadline).
+// runtime/local_cluster.cpp: cask::LocalCluster, child processes (runtime/child_process.hpp)
+// watched without blocking: every wait polls every 10 ms up to a deadline.
 #include "cask/local_cluster.hpp"
 
 #include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -24,8 +22,7 @@
 #include "cask/client.hpp"
 #include "cask/errors.hpp"
 #include "cask/options.hpp"
-
-extern char** environ;
+#include "runtime/child_process.hpp"
 
 namespace cask::detail {
 
@@ -74,53 +71,7 @@ using detail::Clock;
 using detail::poll_interval;
 constexpr std::chrono::seconds stop_timeout{5};
 
-/// A child process; `reaped` once waitpid has collected it (its pid may then be reused,
-/// so it is never signalled again).
-struct Process {
-  std::string what;  // "cask-scheduler", "cask-worker local-0"
-  pid_t pid = -1;
-  bool reaped = true;  // until spawned
-  int status = 0;
-};
-
-std::string describe_exit(const Process& p) {
-  if (WIFEXITED(p.status)) return "exited with code " + std::to_string(WEXITSTATUS(p.status));
-  if (WIFSIGNALED(p.status))
-    return "was killed by signal " + std::to_string(WTERMSIG(p.status)) + " (" +
-           sigabbrev_np(WTERMSIG(p.status)) + ")";
-  return "exited";
-}
-
-/// True once the process has exited (collected now or before).
-bool try_reap(Process& p) {
-  if (p.reaped) return true;
-  int status = 0;
-  pid_t r;
-  do r = ::waitpid(p.pid, &status, WNOHANG);
-  while (r < 0 && errno == EINTR);
-  if (r == 0) return false;
-  p.reaped = true;                        // r < 0 (ECHILD): collected elsewhere, e.g. with
-  p.status = r == p.pid ? status : 0;     // SIGCHLD ignored
-  return true;
-}
-
-bool reap_until(Process& p, Clock::time_point deadline) {
-  while (!try_reap(p)) {
-    if (Clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(poll_interval);
-  }
-  return true;
-}
-
-void send(const Process& p, int signal) {
-  if (!p.reaped && p.pid > 0) ::kill(p.pid, signal);
-}
-
-/// Sends `signal`; with SIGKILL also waits (bounded) until the process is gone.
-void kill_process(Process& p, int signal) {
-  send(p, signal);
-  if (signal == SIGKILL) reap_until(p, Clock::now() + stop_timeout);
-}
+using Process = detail::ChildProcess;
 
 bool is_executable(const std::string& path) {
   struct stat st {};
@@ -154,33 +105,6 @@ std::string find_executable(const std::string& name) {
   }
   throw Error("cask::LocalCluster: executable " + name + " not found" + tried +
               " on PATH (set CASK_BIN_DIR to the directory that holds it)");
-}
-
-/// Starts path with args, sharing this process's stdout and stderr. The child starts with
-/// no signal blocked and SIGINT/SIGTERM at their default action, whatever this process
-/// does with them.
-pid_t spawn(const std::string& path, const std::vector<std::string>& args) {
-  std::vector<char*> argv;
-  argv.push_back(const_cast<char*>(path.c_str()));
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none, defaults;
-  sigemptyset(&none);
-  sigemptyset(&defaults);
-  sigaddset(&defaults, SIGINT);
-  sigaddset(&defaults, SIGTERM);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  pid_t pid = -1;
-  const int rc = ::posix_spawn(&pid, path.c_str(), nullptr, &attr, argv.data(), environ);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0)
-    throw Error("cask::LocalCluster: cannot start " + path + ": " + std::strerror(rc));
-  return pid;
 }
 
 /// The port in the scheduler's port file once it is complete: a line ending in '\n', or
@@ -241,9 +165,9 @@ struct LocalCluster::Impl {
       std::string previous;
       std::optional<std::uint16_t> port;
       while (!(port = read_port(port_file, previous))) {
-        if (try_reap(scheduler_))
+        if (scheduler_.try_reap())
           throw Error("cask::LocalCluster: the scheduler (" + scheduler_exe + ") " +
-                      describe_exit(scheduler_) + " before listening");
+                      scheduler_.describe_exit() + " before listening");
         if (Clock::now() >= deadline)
           throw Error("cask::LocalCluster: the scheduler did not write its port to " +
                       port_file + within);
@@ -254,8 +178,8 @@ struct LocalCluster::Impl {
       for (int i = 0; i < opts_.workers; ++i) start_worker();
       const auto check = [this] {
         for (auto* p : all())
-          if (try_reap(*p))
-            throw Error("cask::LocalCluster: " + p->what + " " + describe_exit(*p) +
+          if (p->try_reap())
+            throw Error("cask::LocalCluster: " + p->what + " " + p->describe_exit() +
                         " before every worker had joined");
       };
       const auto n = static_cast<std::size_t>(opts_.workers);
@@ -277,10 +201,11 @@ struct LocalCluster::Impl {
 
   void start_process(Process& p, std::string what, const std::string& exe,
                      const std::vector<std::string>& args) {
-    p.what = std::move(what);
-    p.pid = spawn(exe, args);
-    p.reaped = false;
-    p.status = 0;
+    try {
+      p.start(std::move(what), exe, args);
+    } catch (const Error& e) {
+      throw Error(std::string("cask::LocalCluster: ") + e.what());
+    }
   }
 
   int start_worker() {
@@ -304,23 +229,23 @@ struct LocalCluster::Impl {
   }
 
   void kill_all() {
-    for (auto* p : all()) send(*p, SIGKILL);
+    for (auto* p : all()) p->send(SIGKILL);
     const auto deadline = Clock::now() + stop_timeout;
-    for (auto* p : all()) reap_until(*p, deadline);
+    for (auto* p : all()) p->reap_until(deadline);
   }
 
   /// Workers first, so that they leave the scheduler cleanly; SIGCONT wakes stopped ones.
   void stop() {
     std::lock_guard lock(mutex_);
     for (auto& w : workers_) {
-      send(w, SIGTERM);
-      send(w, SIGCONT);
+      w.send(SIGTERM);
+      w.send(SIGCONT);
     }
     const auto workers_deadline = Clock::now() + stop_timeout;
-    for (auto& w : workers_) reap_until(w, workers_deadline);
-    send(scheduler_, SIGTERM);
-    send(scheduler_, SIGCONT);
-    reap_until(scheduler_, Clock::now() + stop_timeout);
+    for (auto& w : workers_) w.reap_until(workers_deadline);
+    scheduler_.send(SIGTERM);
+    scheduler_.send(SIGCONT);
+    scheduler_.reap_until(Clock::now() + stop_timeout);
     kill_all();
   }
 
@@ -362,12 +287,12 @@ void LocalCluster::kill_worker(std::size_t i, int signal) {
   if (i >= impl_->workers_.size())
     throw std::out_of_range("cask::LocalCluster::kill_worker: no worker " + std::to_string(i) +
                             " (" + std::to_string(impl_->workers_.size()) + " started)");
-  kill_process(impl_->workers_[i], signal);
+  impl_->workers_[i].kill(signal, stop_timeout);
 }
 
 void LocalCluster::kill_scheduler(int signal) {
   std::lock_guard lock(impl_->mutex_);
-  kill_process(impl_->scheduler_, signal);
+  impl_->scheduler_.kill(signal, stop_timeout);
 }
 
 int LocalCluster::add_worker() {

@@ -5,8 +5,6 @@
 //
 // Runs until SIGINT or SIGTERM. Exit codes: 0 after a clean stop, 1 when the scheduler
 // cannot run (e.g. the port is taken), 2 on bad arguments.
-#include <cstdio>
-#include <exception>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -44,18 +42,7 @@ int main(int argc, char** argv) {
   }
   config.port = static_cast<std::uint16_t>(port);
 
-  detail::log::set_role("scheduler");
-  detail::StopFlag stop;
-  detail::StopOnSignals watcher{stop};
-  try {
-    // The process's actor system is never destroyed (runtime/cluster_node.hpp): leave
-    // without running static destructors under its threads.
-    const int code = detail::run_scheduler(config, stop);
-    detail::log::flush();
-    std::fflush(nullptr);
-    std::_Exit(code);
-  } catch (const std::exception& e) {
-    detail::log::error(e.what());
-    return 1;
-  }
+  return detail::run_and_exit("scheduler", [&](const detail::StopFlag& stop) {
+    return detail::run_scheduler(config, stop);
+  });
 }

@@ -4,9 +4,9 @@
 //   int main(int argc, char** argv) {
 //     cask::detail::block_stop_signals();  // first, before any thread starts
 //     ...parse arguments...
-//     cask::detail::StopFlag stop;
-//     cask::detail::StopOnSignals watcher{stop};
-//     return cask::detail::run_scheduler(config, stop);
+//     return cask::detail::run_and_exit("scheduler", [&](const cask::detail::StopFlag& stop) {
+//       return cask::detail::run_scheduler(config, stop);
+//     });
 //   }
 //
 // Every thread inherits the blocked mask, so the signals stay pending until the watcher's
@@ -17,7 +17,9 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <string>
 #include <thread>
 
@@ -76,5 +78,26 @@ class StopOnSignals {
   std::atomic<bool> done_{false};
   std::thread thread_;  // last: starts once the members above exist
 };
+
+/// The end of main() in cask-scheduler and cask-worker: logs as `role`, calls `run(stop)`
+/// (SIGINT/SIGTERM request the stop) and leaves with the code it returns. An exception is
+/// logged and gives exit code 1.
+template <class Run>
+int run_and_exit(const std::string& role, Run run) {
+  log::set_role(role);
+  StopFlag stop;
+  StopOnSignals watcher{stop};
+  try {
+    const int code = run(stop);
+    // The process's actor system is never destroyed (runtime/cluster_node.hpp): leave
+    // without running static destructors under its threads.
+    log::flush();
+    std::fflush(nullptr);
+    std::_Exit(code);
+  } catch (const std::exception& e) {
+    log::error(e.what());
+    return 1;
+  }
+}
 
 }  // namespace cask::detail

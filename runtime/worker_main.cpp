@@ -7,13 +7,11 @@
 // and those registered by the --preload libraries, until SIGINT or SIGTERM. Exit codes:
 // 0 after a clean stop, 1 when the worker cannot run (a preload library fails to load, the
 // scheduler stays away longer than --death-timeout), 2 on bad arguments.
-#include <cstdio>
 #include <unistd.h>
 
 #include <chrono>
 #include <climits>
 #include <cmath>
-#include <exception>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -78,19 +76,8 @@ int main(int argc, char** argv) {
   if (config.name.empty()) config.name = default_name();
   config.death_timeout = std::chrono::milliseconds(std::llround(death_timeout * 1000));
 
-  detail::log::set_role("worker " + config.name);
-  detail::StopFlag stop;
-  detail::StopOnSignals watcher{stop};
-  try {
+  return detail::run_and_exit("worker " + config.name, [&](const detail::StopFlag& stop) {
     config.scheduler = detail::Address::parse(scheduler);
-    // The process's actor system is never destroyed (runtime/cluster_node.hpp): leave
-    // without running static destructors under its threads.
-    const int code = detail::run_worker(config, stop);
-    detail::log::flush();
-    std::fflush(nullptr);
-    std::_Exit(code);
-  } catch (const std::exception& e) {
-    detail::log::error(e.what());
-    return 1;
-  }
+    return detail::run_worker(config, stop);
+  });
 }

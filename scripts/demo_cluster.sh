@@ -24,32 +24,8 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build="${CASK_BUILD_DIR:-$repo/build}"  # another build directory: CASK_BUILD_DIR=...
 export CASK_EXAMPLE_TIME_SCALE="${CASK_EXAMPLE_TIME_SCALE:-0.2}"
 
-# --- packages (demo.sh's, and what cask-scheduler and cask-worker need) ---------------
-packages=(cmake make g++ pkg-config libcaf-dev nlohmann-json3-dev doctest-dev libcpp-httplib-dev
-          libcli11-dev libspdlog-dev)
-missing=()
-for p in "${packages[@]}"; do
-  if [[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null) != "install ok installed" ]]; then
-    missing+=("$p")
-  fi
-done
-if ((${#missing[@]} > 0)); then
-  echo "== installing: ${missing[*]}"
-  sudo=()
-  if [[ $(id -u) -ne 0 ]]; then
-    if command -v sudo >/dev/null; then
-      sudo=(sudo)
-    else
-      echo "demo_cluster.sh: need root (or sudo) to install: ${missing[*]}" >&2
-      exit 1
-    fi
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  "${sudo[@]}" apt-get update
-  "${sudo[@]}" apt-get install -y --no-install-recommends "${packages[@]}"
-else
-  echo "== packages already installed: ${packages[*]}"
-fi
+# --- packages (the same list as scripts/test.sh's, installed only when missing) ---------
+bash "$repo/scripts/install_deps.sh"
 
 # --- build ----------------------------------------------------------------------------
 # build/ is shared with scripts/demo.sh and scripts/test.sh, hence the same build type.

@@ -24,8 +24,10 @@ endfunction()
 function(cask_cluster_test_binary target)
   cmake_parse_arguments(arg "" "TIMEOUT" "SOURCES;LIBRARIES" ${ARGN})
   cask_executable(${target} ${arg_SOURCES})
+  # The project's root too: the fault tests start processes the way LocalCluster does
+  # (runtime/child_process.hpp, no CAF in it).
   target_include_directories(${target} PRIVATE
-    ${CMAKE_CURRENT_SOURCE_DIR} ${CMAKE_CURRENT_SOURCE_DIR}/..)
+    ${CMAKE_CURRENT_SOURCE_DIR} ${CMAKE_CURRENT_SOURCE_DIR}/.. ${PROJECT_SOURCE_DIR})
   target_link_libraries(${target} PRIVATE nlohmann_json::nlohmann_json)
   if(TARGET doctest::doctest)
     target_link_libraries(${target} PRIVATE doctest::doctest)

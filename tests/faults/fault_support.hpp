@@ -11,7 +11,6 @@
 #include <linux/tcp.h>  // struct tcp_info with tcpi_bytes_received (glibc's is older)
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -32,7 +31,7 @@
 #include <thread>
 #include <vector>
 
-extern char** environ;
+#include "runtime/child_process.hpp"
 
 namespace fault_test {
 
@@ -232,73 +231,32 @@ class PortListener {
   std::vector<int> accepted_;
 };
 
-/// A child process started with posix_spawn (stdout/stderr shared with the test); the
-/// destructor sends SIGTERM, waits up to 5 s, then SIGKILL, and reaps it.
+/// A child process started like LocalCluster's (runtime/child_process.hpp; stdout/stderr
+/// shared with the test); the destructor sends SIGTERM, waits up to 5 s, then SIGKILL, and
+/// reaps it.
 class ChildProcess {
  public:
-  ChildProcess(const std::string& exe, const std::vector<std::string>& args) {
-    std::vector<char*> argv;
-    argv.push_back(const_cast<char*>(exe.c_str()));
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    sigset_t none, defaults;
-    sigemptyset(&none);
-    sigemptyset(&defaults);
-    sigaddset(&defaults, SIGINT);
-    sigaddset(&defaults, SIGTERM);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &defaults);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    const int rc = ::posix_spawn(&pid_, exe.c_str(), nullptr, &attr, argv.data(), environ);
-    posix_spawnattr_destroy(&attr);
-    if (rc != 0) throw std::runtime_error("cannot start " + exe + ": " + std::strerror(rc));
-  }
-  ~ChildProcess() {
-    if (reaped_) return;
-    ::kill(pid_, SIGTERM);
-    if (!wait_exit(5s)) {
-      ::kill(pid_, SIGKILL);
-      wait_exit(5s);
-    }
-  }
+  ChildProcess(const std::string& exe, const std::vector<std::string>& args) { process_.start(exe, exe, args); }
+  ~ChildProcess() { process_.stop(5s); }
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
 
-  int pid() const { return pid_; }
+  int pid() const { return process_.pid; }
   /// True while the process has not exited (reaps it when it has).
-  bool running() {
-    if (reaped_) return false;
-    int status = 0;
-    const pid_t r = ::waitpid(pid_, &status, WNOHANG);
-    if (r == pid_ || (r < 0 && errno == ECHILD)) {
-      reaped_ = true;
-      status_ = status;
-    }
-    return !reaped_;
-  }
+  bool running() { return !process_.try_reap(); }
   /// Bounded wait for the process to exit; true once it has (and is reaped).
   bool wait_exit(std::chrono::milliseconds limit) {
-    const auto until = std::chrono::steady_clock::now() + limit;
-    while (running()) {
-      if (std::chrono::steady_clock::now() > until) return false;
-      std::this_thread::sleep_for(5ms);
-    }
-    return true;
+    return process_.reap_until(std::chrono::steady_clock::now() + limit);
   }
   /// SIGKILL, and reaped within 5 s.
   bool kill_now() {
-    if (reaped_) return true;
-    ::kill(pid_, SIGKILL);
-    return wait_exit(5s);
+    process_.kill(SIGKILL, 5s);
+    return process_.reaped;
   }
-  int status() const { return status_; }
+  int status() const { return process_.status; }
 
  private:
-  pid_t pid_ = -1;
-  bool reaped_ = false;
-  int status_ = 0;
+  cask::detail::ChildProcess process_;
 };
 
 }  // namespace fault_test
