@@ -24,6 +24,7 @@
 #include "actors/cluster_worker.hpp"
 #include "cask/errors.hpp"
 #include "cask/remote.hpp"
+#include "runtime/basp_watch.hpp"
 #include "runtime/client_state.hpp"
 #include "runtime/coordinator.hpp"
 #include "runtime/execution_pool.hpp"
@@ -75,7 +76,7 @@ bool scheduler_process = false;  // set by run_scheduler before the node system 
 std::unique_ptr<caf::actor_system_config> make_node_config() {
   auto cfg = std::make_unique<caf::actor_system_config>();
   use_cask_scheduling(*cfg);
-  cfg->load<caf::io::middleman>();
+  load_watched_middleman(*cfg);  // the io middleman, with log lines for dropped peers
   cfg->set("middleman.app-identifiers", std::vector<std::string>{"cask"});
   // Values go from worker to worker (and worker to client) on a direct connection, which
   // CAF opens once a node learns of another one; without it, CAF would route them through

@@ -1,8 +1,10 @@
 // Cluster mode, bad peers and bad workers: unreachable, silent and garbage-sending
 // "schedulers" (CommError within the connect timeout), malformed, truncated and oversize
-// bytes sent to a real scheduler (it keeps serving), a worker whose library registers a
-// function under a taken name with another signature (refused), and cask-worker with a
-// missing preload library or one that registers nothing (exits non-zero, says why).
+// bytes sent to a real scheduler (it keeps serving and logs each peer it drops or sees
+// leave before a handshake), a worker whose library registers a function under a taken
+// name with another signature (refused), and cask-worker with a missing preload library or
+// one that registers nothing (exits non-zero, says why).
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -102,46 +104,85 @@ TEST_CASE("Cluster.client_to_server_announcing_oversize_handshake_throws_comm_er
   CHECK(contains(outcome, oversize.address()));
 }
 
+/// The scheduler's log line about the connection from 127.0.0.1:`peer_port` (empty until
+/// there is one).
+std::string scheduler_line_about(const std::string& log, std::uint16_t peer_port) {
+  const std::string peer = "from 127.0.0.1:" + std::to_string(peer_port);
+  for (const auto& line : read_lines(log)) {
+    const auto at = line.find(peer);
+    if (!contains(line, "cask scheduler ") || at == std::string::npos) continue;
+    const char next = at + peer.size() < line.size() ? line[at + peer.size()] : '\0';
+    if (next == ':' || next == ' ') return line;
+  }
+  return {};
+}
+
 TEST_CASE("Cluster.scheduler_survives_malformed_truncated_and_oversize_bytes" * doctest::timeout(90)) {
-  cask::LocalCluster cluster{cluster_options()};
+  ScratchDir dir;
+  const std::string log = dir.file("cluster.log");
+  std::optional<cask::LocalCluster> started;
+  {
+    StderrToFile to_log(log);  // the cluster's processes log there
+    started.emplace(cluster_options());
+  }
+  const cask::LocalCluster& cluster = *started;
   cask::Client client{cluster};  // connected before the abuse, used after it
   CHECK(client.submit(inc, 0).result(kPatience) == 1);
   const std::uint16_t port = port_of(cluster.address());
   const int scheduler = cluster.scheduler_pid();
 
+  // Each abusive connection is dropped or seen to close, and the scheduler says so on
+  // stderr, naming the peer: returns that line.
   auto abuse = [&](const std::string& what, const std::string& bytes, bool linger) {
     INFO("sent: " << what);
+    std::uint16_t peer = 0;
     {
       RawConnection raw(port);
+      peer = raw.local_port();
       (void)raw.receive_some(200ms);  // whatever the scheduler greets with
       (void)raw.send(bytes);
       if (linger) (void)raw.receive_some(300ms);  // give it time to choke, then close
     }
     CHECK(process_alive(scheduler));
     check_serves(cluster);
+    std::string line;
+    CHECK_MESSAGE(eventually([&] { return !(line = scheduler_line_about(log, peer)).empty(); }),
+                  "no scheduler log line about 127.0.0.1:" << peer << "; the log:\n" << read_text(log));
+    return line;
   };
 
   // A literal with a NUL inside: ""s keeps every byte (a length larger than the literal read
   // past its end, which ASan reported as a global-buffer-overflow in memcpy).
   abuse("random bytes", "\xde\xad\xbe\xef garbage \xc1\xff\x00\x01 more garbage"s, true);
-  abuse("an unknown BASP operation", basp_header(0xee, 0, 0, 1, 2) + std::string(40, '\xee'), true);
-  abuse("a truncated header", basp_header(0x01, 0).substr(0, 10), false);
-  abuse("a client handshake with a truncated payload", basp_header(0x01, 100) + "short", false);
-  abuse("a header announcing a 4 GiB payload", basp_header(0x01, 0xffffffffu) + std::string(1024, 'x'), true);
+  const std::string unknown =
+      abuse("an unknown BASP operation", basp_header(0xee, 0, 0, 1, 2) + std::string(40, '\xee'), true);
+  CHECK(contains(unknown, "dropped the connection"));
+  CHECK(contains(unknown, "malformed BASP header (unknown operation 0xee"));
+  CHECK(contains(abuse("a truncated header", basp_header(0x01, 0).substr(0, 10), false),
+                 "closed before a cask handshake"));
+  CHECK(contains(abuse("a client handshake with a truncated payload", basp_header(0x01, 100) + "short", false),
+                 "awaiting the client_handshake, 100-byte payload"));
+  CHECK(contains(abuse("a header announcing a 4 GiB payload", basp_header(0x01, 0xffffffffu) + std::string(1024, 'x'), true),
+                 "4294967295-byte payload"));
   abuse("a direct message announcing 2 GiB", basp_header(0x02, 0x80000000u, 0, 1, 1) + std::string(4096, 'y'), true);
   abuse("a valid-length message of garbage", basp_header(0x02, 64 * 1024, 0, 1, 1) + std::string(64 * 1024, '\xc1'), true);
   abuse("nothing at all (connect and close)", std::string(), false);
 
   // Many connections at once, each with garbage.
+  std::vector<std::uint16_t> peers;
   {
     std::vector<std::unique_ptr<RawConnection>> raws;
     for (int i = 0; i < 20; ++i) {
       raws.push_back(std::make_unique<RawConnection>(port));
+      peers.push_back(raws.back()->local_port());
       (void)raws.back()->send(basp_header(static_cast<std::uint8_t>(i), 17u * i) + std::string(i, 'z'));
     }
   }
   CHECK(process_alive(scheduler));
   check_serves(cluster);
+  for (const std::uint16_t peer : peers)
+    CHECK_MESSAGE(eventually([&] { return !scheduler_line_about(log, peer).empty(); }),
+                  "no scheduler log line about 127.0.0.1:" << peer);
   // The client that was connected throughout still works.
   CHECK(client.submit(inc, 41).result(kPatience) == 42);
 }
