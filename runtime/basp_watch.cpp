@@ -1,6 +1,8 @@
 #include "runtime/basp_watch.hpp"
 
+#include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -19,6 +21,10 @@ namespace {
 
 namespace io = caf::io;
 namespace basp = caf::io::basp;
+
+// A handshake carries node ids, application ids and interface signatures: a few hundred
+// bytes. A peer announcing more before its handshake is not a cask node.
+constexpr std::uint32_t kMaxHandshakePayload = 1 << 20;
 
 std::string operation_name(basp::message_type op) {
   const auto code = static_cast<unsigned>(op);
@@ -51,8 +57,16 @@ class WatchedBasp : public io::basp_broker {
         [this, pass](io::new_data_msg& msg) mutable {
           auto peer = peers_.find(msg.handle);
           if (peer == peers_.end()) return pass();  // a connection this node opened
-          const std::string why = reason_if_dropped(msg);
           const auto handle = msg.handle;
+          if (auto oversize = oversize_before_handshake(msg)) {
+            // CAF would allocate (and zero) a buffer of that size before reading a byte of it.
+            log::warn("dropped the connection from " + peer->second + ": " + *oversize);
+            peers_.erase(peer);
+            connection_cleanup(handle, caf::sec::malformed_basp_message);
+            close(handle);
+            return;
+          }
+          const std::string why = reason_if_dropped(msg);
           pass();
           if (ctx.count(handle) > 0) return;  // still open
           log::warn("dropped the connection from " + peer->second + ": " + why);
@@ -61,7 +75,7 @@ class WatchedBasp : public io::basp_broker {
         [this, pass](const io::connection_closed_msg& msg) mutable {
           if (auto peer = peers_.find(msg.handle); peer != peers_.end()) {
             auto it = ctx.find(msg.handle);
-            if (it == ctx.end() || it->second.id == caf::none) {
+            if (!handshaken(msg.handle)) {
               std::string detail;
               if (it != ctx.end() && it->second.cstate == basp::await_payload)
                 detail = " (while awaiting the " + describe(it->second.hdr) + ")";
@@ -76,11 +90,26 @@ class WatchedBasp : public io::basp_broker {
   }
 
  private:
+  /// True once the peer's handshake made it a node this one routes to.
+  bool handshaken(io::connection_handle hdl) { return instance.tbl().lookup_direct(hdl) != caf::none; }
+
+  /// A reason to drop the peer when `msg` is a header, before the handshake, announcing a
+  /// payload larger than any handshake (the only payload due then).
+  std::optional<std::string> oversize_before_handshake(const io::new_data_msg& msg) {
+    auto it = ctx.find(msg.handle);
+    if ((it != ctx.end() && it->second.cstate == basp::await_payload) || handshaken(msg.handle))
+      return std::nullopt;
+    basp::header hdr;
+    caf::binary_deserializer source{context(), msg.buf};
+    if (source(hdr) || hdr.payload_len <= kMaxHandshakePayload) return std::nullopt;
+    return describe(hdr) + " announced before a cask handshake (at most " +
+           std::to_string(kMaxHandshakePayload) + " bytes are taken before one)";
+  }
+
   /// What the bytes of `msg` are, in case CAF closes the connection over them.
   std::string reason_if_dropped(const io::new_data_msg& msg) {
     auto it = ctx.find(msg.handle);
-    const bool handshaken = it != ctx.end() && it->second.id != caf::none;
-    const std::string stage = handshaken ? "" : " before a cask handshake";
+    const std::string stage = handshaken(msg.handle) ? "" : " before a cask handshake";
     if (it != ctx.end() && it->second.cstate == basp::await_payload)
       return "CAF refused the payload of a " + describe(it->second.hdr) + stage;
     basp::header hdr;

@@ -9,8 +9,10 @@
 //          0xee, 0-byte payload)"
 //   info  "the connection from 127.0.0.1:40318 closed before a cask handshake (while
 //          awaiting a 100-byte payload of a client_handshake)"
-// A peer that completed its handshake and leaves is reported by the actors that monitor
-// it (the scheduler's "worker ... left").
+// A peer that announces a payload larger than any handshake (1 MiB) before its handshake
+// is dropped here, before CAF allocates a buffer of that size for it. A peer that completed
+// its handshake and leaves is reported by the actors that monitor it (the scheduler's
+// "worker ... left").
 #pragma once
 
 namespace caf {

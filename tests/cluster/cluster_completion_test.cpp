@@ -252,12 +252,9 @@ TEST_CASE("Cluster.nested_submission_inside_a_task" * doctest::timeout(60)) {
   CHECK(client.submit(nested_wait_children, 4).result(kPatience) == 22);
 }
 
-// Known runtime bug, skipped so that it cannot make CI flaky: about one run in four, with
-// two parents competing for the one slot, a parent's children never come back (slots_busy
-// stays 1). Each parent alone passes (Cluster.nested_submission_inside_a_task). Run it with
-// `cask_cluster_tests -tc=Cluster.nested_waiting_on_children_with_one_slot --no-skip`.
-TEST_CASE("Cluster.nested_waiting_on_children_with_one_slot" * doctest::timeout(60) *
-          doctest::skip(true)) {
+// The two parents share pure children (inc(0), inc(1), ...): one parent's release of a
+// child and the other's submit of the same key must reach the scheduler in order.
+TEST_CASE("Cluster.nested_waiting_on_children_with_one_slot" * doctest::timeout(60)) {
   // One worker, one thread: a parent blocked on its children must hand its slot over,
   // or nothing can ever run them.
   cask::LocalCluster cluster{cluster_options(1, 1)};

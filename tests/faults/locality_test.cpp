@@ -22,9 +22,9 @@ using namespace fault_test;
 constexpr std::uint64_t kSchedulerBudget = 1 << 20;  // what the scheduler may receive meanwhile
 #ifdef __SANITIZE_ADDRESS__
 // Under AddressSanitizer every copy and MessagePack decode of a value is several times
-// slower and the suite runs in parallel: 10 MB per value, still ten times the scheduler's
-// budget, so a relayed value would still be caught.
-constexpr long long kBig = 10'000'000;
+// slower and the suite runs in parallel: 16 MB per value, still more than ten times the
+// scheduler's budget, so a relayed value would still be caught.
+constexpr long long kBig = 16'000'000;
 #else
 constexpr long long kBig = 100'000'000;  // 100 MB per value
 #endif
