@@ -1,5 +1,7 @@
 #include "runtime/basp_watch.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <optional>
@@ -66,10 +68,10 @@ class WatchedBasp : public io::basp_broker {
             close(handle);
             return;
           }
-          const std::string why = reason_if_dropped(msg);
+          const Before before = before_handling(msg);
           pass();
           if (ctx.count(handle) > 0) return;  // still open
-          log::warn("dropped the connection from " + peer->second + ": " + why);
+          log::warn("dropped the connection from " + peer->second + ": " + reason(before));
           peers_.erase(peer);
         },
         [this, pass](const io::connection_closed_msg& msg) mutable {
@@ -106,14 +108,36 @@ class WatchedBasp : public io::basp_broker {
            std::to_string(kMaxHandshakePayload) + " bytes are taken before one)";
   }
 
-  /// What the bytes of `msg` are, in case CAF closes the connection over them.
-  std::string reason_if_dropped(const io::new_data_msg& msg) {
+  /// What a connection was at before CAF handled a message of it: cheap to take on every
+  /// message, spelled out only when CAF closed the connection over it.
+  struct Before {
+    bool handshaken = false;
+    bool awaiting_payload = false;
+    basp::header header;                 // awaiting_payload: the header of that payload
+    std::array<char, basp::header_size> header_bytes{};  // otherwise: the header just read
+    std::size_t header_read = 0;
+  };
+
+  Before before_handling(const io::new_data_msg& msg) {
+    Before b;
+    b.handshaken = handshaken(msg.handle);
     auto it = ctx.find(msg.handle);
-    const std::string stage = handshaken(msg.handle) ? "" : " before a cask handshake";
-    if (it != ctx.end() && it->second.cstate == basp::await_payload)
-      return "CAF refused the payload of a " + describe(it->second.hdr) + stage;
+    b.awaiting_payload = it != ctx.end() && it->second.cstate == basp::await_payload;
+    if (b.awaiting_payload) {
+      b.header = it->second.hdr;
+    } else {
+      b.header_read = std::min(msg.buf.size(), b.header_bytes.size());
+      std::copy_n(msg.buf.begin(), b.header_read, b.header_bytes.begin());
+    }
+    return b;
+  }
+
+  std::string reason(const Before& b) {
+    const std::string stage = b.handshaken ? "" : " before a cask handshake";
+    if (b.awaiting_payload) return "CAF refused the payload of a " + describe(b.header) + stage;
     basp::header hdr;
-    caf::binary_deserializer source{context(), msg.buf};
+    caf::binary_deserializer source{context(),
+                                    caf::as_bytes(caf::make_span(b.header_bytes.data(), b.header_read))};
     if (source(hdr) || !basp::valid(hdr)) return "malformed BASP header (" + describe(hdr) + ")";
     return "CAF refused a " + describe(hdr) + stage;
   }
