@@ -240,7 +240,8 @@ TEST_CASE("Remote.exceptions_cross_as_remote_error" * doctest::timeout(10)) {
 TEST_CASE("Remote.name_with_two_signatures_is_not_registered" * doctest::timeout(10)) {
   auto fn = [](std::string signature, const void* address) {
     return cask::detail::RemoteFunction{"remote_test_conflict", std::move(signature),
-                                        [](const Bytes&) { return Bytes{}; }, address};
+                                        [](std::span<const cask::detail::ByteView>) { return Bytes{}; },
+                                        address};
   };
   static const int a = 0, b = 0;
   registry::add(fn("int(int)", &a));
