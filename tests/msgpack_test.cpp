@@ -11,6 +11,7 @@
 #include <cask/remote.hpp>
 
 #include "helpers.hpp"
+#include "remote_helpers.hpp"
 
 namespace {
 
@@ -19,6 +20,8 @@ using cask::detail::Bytes;
 using cask::detail::decode;
 using cask::detail::encode;
 namespace msgpack = cask::detail::msgpack;
+using remote_helpers::contains;
+using remote_helpers::decode_error;
 
 template <class T>
 Bytes nlohmann_bytes(const T& value) {
@@ -36,20 +39,6 @@ void check_same_bytes(const T& value) {
   const auto direct = cask::detail::fast_decode<T>(fast);  // not through the fallback
   REQUIRE(direct.has_value());
   CHECK(*direct == value);
-}
-
-std::string decode_error_of(const Bytes& bytes) {
-  try {
-    (void)decode<std::string>(bytes);
-  } catch (const cask::SerializationError& e) {
-    return e.what();
-  }
-  FAIL("decode did not throw SerializationError");
-  return {};
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
 }
 
 Bytes bytes_of(std::initializer_list<int> xs) {
@@ -102,17 +91,17 @@ TEST_CASE("Msgpack.other_encodings_and_bad_bytes_go_through_nlohmann" * doctest:
   // Truncated: the header promises more bytes than there are.
   Bytes text = encode(std::string(100, 'z'));
   text.resize(text.size() - 1);
-  const std::string truncated = decode_error_of(text);
+  const std::string truncated = decode_error<std::string>(text);
   CHECK(contains(truncated, "std::string"));
   CHECK(contains(truncated, "parse_error"));
   // A str 32 header claiming 4 GiB in 5 bytes: an error, not an allocation.
-  CHECK(contains(decode_error_of(bytes_of({0xdb, 0xff, 0xff, 0xff, 0xff})), "parse_error"));
+  CHECK(contains(decode_error<std::string>(bytes_of({0xdb, 0xff, 0xff, 0xff, 0xff})), "parse_error"));
   // Trailing bytes after a complete string.
   Bytes trailing = encode(std::string("abc"));
   trailing.push_back('\0');
-  CHECK(contains(decode_error_of(trailing), "std::string"));
+  CHECK(contains(decode_error<std::string>(trailing), "std::string"));
   // The wrong type.
-  CHECK(contains(decode_error_of(encode(42)), "type_error"));
+  CHECK(contains(decode_error<std::string>(encode(42)), "type_error"));
   CHECK_THROWS_AS((void)decode<std::vector<unsigned char>>(encode(std::string("no"))),
                   cask::SerializationError);
   CHECK_THROWS_AS((void)decode<std::vector<std::string>>(bytes_of({0x92, 0xa1, 'a'})),
