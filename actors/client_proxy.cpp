@@ -87,7 +87,7 @@ void fetch(self_ptr self, const caf::actor& holder, std::vector<std::string> key
               ks.fetching = false;
               if (!d.found) continue;  // freed or lost meanwhile: an outcome follows
               try {
-                Value v = ks.decode(d.bytes);
+                Value v = ks.decode(d.bytes.get_bytes());
                 complete(ks, Status::finished, v, nullptr);
               } catch (...) {
                 complete(ks, Status::error, nullptr, std::current_exception());
@@ -112,7 +112,7 @@ void on_outcomes(self_ptr self, std::vector<WireOutcome>& outcomes) {
         if (o.has_value) {  // pushed by the worker with the outcome: no fetch needed
           if (!any_pending(ks)) break;
           try {
-            complete(ks, Status::finished, ks.decode(o.value), nullptr);
+            complete(ks, Status::finished, ks.decode(o.value.get_bytes()), nullptr);
           } catch (...) {
             complete(ks, Status::error, nullptr, std::current_exception());
           }

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -115,6 +116,32 @@ typename Inspector::result_type inspect(Inspector& f, WireResult& x) {
            x.missing, x.run_ns);
 }
 
+/// A value's bytes, shared within a process and copied only into and out of the network:
+/// a worker answers a fetch, or pushes a value, straight from its store's buffer (CAF
+/// serialises them from there), and what arrives becomes the receiver's buffer.
+struct SharedBytes : std::shared_ptr<const std::vector<char>> {
+  using shared_ptr::shared_ptr;
+  SharedBytes(std::shared_ptr<const std::vector<char>> bytes) : shared_ptr(std::move(bytes)) {}
+  /// The bytes (none when empty).
+  const std::vector<char>& get_bytes() const {
+    static const std::vector<char> none;
+    return *this ? **this : none;
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, SharedBytes& x) {
+  // On the wire a plain byte sequence (CAF copies it with one memcpy each way).
+  if constexpr (Inspector::reads_state) {  // serialising or printing: never modifies
+    return f(caf::meta::type_name("cask.SharedBytes"), const_cast<std::vector<char>&>(x.get_bytes()));
+  } else {
+    auto fresh = std::make_shared<std::vector<char>>();
+    auto&& result = f(caf::meta::type_name("cask.SharedBytes"), *fresh);
+    x = std::move(fresh);
+    return result;
+  }
+}
+
 /// What the scheduler tells a client about a key it wants.
 struct WireOutcome {
   std::string key;
@@ -123,7 +150,7 @@ struct WireOutcome {
   std::vector<char> error;  // error: encode_error bytes; cancelled/lost: empty
   std::string reason;       // cancelled/lost: why (shown in the exception)
   bool has_value = false;   // finished, pushed by the worker: `value` holds it
-  std::vector<char> value;
+  SharedBytes value;
 };
 
 template <class Inspector>
@@ -136,7 +163,7 @@ typename Inspector::result_type inspect(Inspector& f, WireOutcome& x) {
 struct WireData {
   std::string key;
   bool found = false;
-  std::vector<char> bytes;
+  SharedBytes bytes;
 };
 
 template <class Inspector>

@@ -88,7 +88,8 @@ JobPtr make_remote_job(const WireTask& task) {
     std::vector<const Bytes*> values;
     values.reserve(deps.size());
     for (const auto& d : deps) values.push_back(static_cast<const Bytes*>(d.get()));
-    return std::make_shared<const Bytes>(fn->invoke(splice_args(args, refs, values)));
+    std::vector<Bytes> joined;  // list arguments (see task_args)
+    return std::make_shared<const Bytes>(fn->call(task_args(args, refs, values, joined)));
   };
   return job;
 }
@@ -182,7 +183,7 @@ void flush(self_ptr self) {
         o.status = WireStatus::finished;
         o.holder = me;
         o.has_value = data != nullptr;
-        if (data) o.value = *data;
+        o.value = data;
         g->second.push_back(std::move(o));
       }
     }
@@ -231,8 +232,7 @@ void run(self_ptr self, WireRun& run) {
                   gathering->failed = true;
                   return report_missing(self, gathering->job, (*deps)[indices[n]]);
                 }
-                gathering->job->inputs[indices[n]] =
-                    std::make_shared<const Bytes>(std::move(data[n].bytes));
+                gathering->job->inputs[indices[n]] = std::move(data[n].bytes);
               }
               if (--gathering->outstanding == 0) start(self, gathering->job);
             },
@@ -271,7 +271,7 @@ cluster_worker_actor::behavior_type worker_main(self_ptr self, ClusterWorkerInit
           WireData d;
           auto data = self->state.init.store->get(k);
           d.found = data != nullptr;
-          if (data) d.bytes = *data;
+          d.bytes = std::move(data);
           d.key = std::move(k);
           out.push_back(std::move(d));
         }

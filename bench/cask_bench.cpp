@@ -39,6 +39,8 @@
 
 #include <cask/cask.hpp>
 
+#include "bench_util.hpp"
+
 // cask_bench_allocs (the same program built with CASK_BENCH_COUNT_ALLOCS) counts every
 // operator new in the process, CAF's and the runtime's included, and adds allocations
 // and bytes per task to the records. Its timings are not comparable (a shared counter).
@@ -77,112 +79,18 @@ struct AllocCount {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
-
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
+using namespace bench_util;
 
 // The trivial task every case runs. Exported (cask_executable links with -rdynamic), so
 // keys read "trivial-<hash>".
 int trivial(int x) { return x + 1; }
-
-// ---------------------------------------------------------------------------------------
-// Output: one flat JSON object per line.
-
-class Record {
- public:
-  explicit Record(const std::string& name) { field("case", name); }
-  Record& field(const std::string& k, const std::string& v) {
-    add_key(k);
-    out_ << '"';
-    for (char c : v) {
-      if (c == '"' || c == '\\') out_ << '\\';
-      out_ << c;
-    }
-    out_ << '"';
-    return *this;
-  }
-  Record& field(const std::string& k, const char* v) { return field(k, std::string(v)); }
-  Record& field(const std::string& k, double v) {
-    add_key(k);
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.6g", v);
-    out_ << buf;
-    return *this;
-  }
-  Record& field(const std::string& k, long long v) {
-    add_key(k);
-    out_ << v;
-    return *this;
-  }
-  Record& field(const std::string& k, std::size_t v) { return field(k, static_cast<long long>(v)); }
-  Record& field(const std::string& k, int v) { return field(k, static_cast<long long>(v)); }
-  Record& field(const std::string& k, bool v) {
-    add_key(k);
-    out_ << (v ? "true" : "false");
-    return *this;
-  }
-  Record& list(const std::string& k, const std::vector<double>& vs) {
-    add_key(k);
-    out_ << '[';
-    for (std::size_t i = 0; i < vs.size(); ++i) {
-      char buf[64];
-      std::snprintf(buf, sizeof buf, "%s%.6g", i ? ", " : "", vs[i]);
-      out_ << buf;
-    }
-    out_ << ']';
-    return *this;
-  }
-  void print() {
-    std::cout << out_.str() << "}" << std::endl;  // flushed: run.sh tees it as it comes
-  }
-
- private:
-  void add_key(const std::string& k) {
-    out_ << (first_ ? "{" : ", ") << '"' << k << "\": ";
-    first_ = false;
-  }
-  std::ostringstream out_;
-  bool first_ = true;
-};
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const std::size_t i = std::min(v.size() - 1, static_cast<std::size_t>(p / 100.0 * double(v.size())));
-  return v[i];
-}
-
-std::size_t rss_bytes() {
-  std::ifstream in("/proc/self/statm");
-  std::size_t size = 0, resident = 0;
-  in >> size >> resident;
-  return resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
-}
 
 /// Gives freed heap pages back to the OS, so that an RSS baseline is not flattered by
 /// memory a previous case freed but the allocator kept.
 std::size_t trimmed_rss() {
   malloc_trim(0);
   return rss_bytes();
-}
-
-/// Distinct arguments everywhere: keys are pure hashes of (function, args), so reusing
-/// an argument could share a computation (Dask's dedup) with a key still being released.
-int next_arg(int n = 1) {
-  static int counter = 0;
-  const int first = counter;
-  counter += n;
-  return first;
 }
 
 /// Waits until the scheduler holds no task, and no future actor, coordination object or
@@ -269,12 +177,6 @@ void roundtrip(cask::Client& client, const Config& cfg) {
       .field("note", "median over runs of the per-call median (submit, result() and dropping the "
                      "future); p10/p90/p99 over all calls")
       .print();
-}
-
-std::string size_name(std::size_t n) {
-  if (n >= 1000000 && n % 1000000 == 0) return std::to_string(n / 1000000) + "M";
-  if (n >= 1000 && n % 1000 == 0) return std::to_string(n / 1000) + "k";
-  return std::to_string(n);
 }
 
 /// One map + gather of n trivial tasks; returns {seconds for map+gather, map alone,
@@ -820,14 +722,6 @@ std::vector<Case> cases_for(const Config& cfg) {
   out.push_back({"event_set_is_set", event_set_is_set});
   out.push_back({"actor_call_sequential", actor_call_sequential});
   out.push_back({"actor_call_pipelined", actor_call_pipelined});
-  return out;
-}
-
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream in(s);
-  for (std::string item; std::getline(in, item, ',');)
-    if (!item.empty()) out.push_back(item);
   return out;
 }
 

@@ -49,6 +49,7 @@
 
 #include <cask/cask.hpp>
 
+#include "bench_util.hpp"
 #include "cluster_tasks.hpp"
 
 #ifndef CASK_CLUSTER_BENCH_TASKS
@@ -57,110 +58,13 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
+using namespace bench_util;
 using namespace cask_cluster_bench;
-
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
 
 std::int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
       .count();
-}
-
-// ---------------------------------------------------------------------------------------
-// Output: one flat JSON object per line (as cask_bench).
-
-class Record {
- public:
-  explicit Record(const std::string& name) { field("case", name); }
-  Record& field(const std::string& k, const std::string& v) {
-    add_key(k);
-    out_ << '"';
-    for (char c : v) {
-      if (c == '"' || c == '\\') out_ << '\\';
-      out_ << c;
-    }
-    out_ << '"';
-    return *this;
-  }
-  Record& field(const std::string& k, const char* v) { return field(k, std::string(v)); }
-  Record& field(const std::string& k, double v) {
-    add_key(k);
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.6g", v);
-    out_ << buf;
-    return *this;
-  }
-  Record& field(const std::string& k, long long v) {
-    add_key(k);
-    out_ << v;
-    return *this;
-  }
-  Record& field(const std::string& k, std::size_t v) { return field(k, static_cast<long long>(v)); }
-  Record& field(const std::string& k, int v) { return field(k, static_cast<long long>(v)); }
-  Record& field(const std::string& k, bool v) {
-    add_key(k);
-    out_ << (v ? "true" : "false");
-    return *this;
-  }
-  Record& list(const std::string& k, const std::vector<double>& vs) {
-    add_key(k);
-    out_ << '[';
-    for (std::size_t i = 0; i < vs.size(); ++i) {
-      char buf[64];
-      std::snprintf(buf, sizeof buf, "%s%.6g", i ? ", " : "", vs[i]);
-      out_ << buf;
-    }
-    out_ << ']';
-    return *this;
-  }
-  void print() { std::cout << out_.str() << "}" << std::endl; }
-
- private:
-  void add_key(const std::string& k) {
-    out_ << (first_ ? "{" : ", ") << '"' << k << "\": ";
-    first_ = false;
-  }
-  std::ostringstream out_;
-  bool first_ = true;
-};
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const std::size_t i = std::min(v.size() - 1, static_cast<std::size_t>(p / 100.0 * double(v.size())));
-  return v[i];
-}
-
-std::size_t rss_bytes() {
-  std::ifstream in("/proc/self/statm");
-  std::size_t size = 0, resident = 0;
-  in >> size >> resident;
-  return resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
-}
-
-/// Distinct arguments everywhere: pure keys are hashes of (function, args).
-int next_arg(int n = 1) {
-  static int counter = 0;
-  const int first = counter;
-  counter += n;
-  return first;
-}
-
-std::string size_name(std::size_t n) {
-  if (n >= 1000000 && n % 1000000 == 0) return std::to_string(n / 1000000) + "M";
-  if (n >= 1000 && n % 1000 == 0) return std::to_string(n / 1000) + "k";
-  return std::to_string(n);
 }
 
 /// Waits until the scheduler holds no task (every future of the case released).
@@ -436,14 +340,6 @@ std::vector<Case> cases_for(const Config& cfg) {
       {"cluster_tree_reduction_" + size_name(cfg.tasks_n()), tree_reduction},
       {"cluster_transfer_" + std::to_string(cfg.transfer_mb()) + "mb", transfer},
   };
-}
-
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream in(s);
-  for (std::string item; std::getline(in, item, ',');)
-    if (!item.empty()) out.push_back(item);
-  return out;
 }
 
 [[noreturn]] void usage(int code) {

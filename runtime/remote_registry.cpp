@@ -47,48 +47,45 @@ void rethrow_remote(const Bytes& bytes) {
   throw RemoteError(type, message);
 }
 
-namespace {
-/// A MessagePack array header for n elements (fixarray, array 16 or array 32).
-void append_array_header(Bytes& out, std::size_t n) {
-  if (n <= 15) {
-    out.push_back(static_cast<char>(0x90 | n));
-  } else if (n <= 0xffff) {
-    out.push_back(static_cast<char>(0xdc));
-    out.push_back(static_cast<char>(n >> 8));
-    out.push_back(static_cast<char>(n & 0xff));
-  } else {
-    out.push_back(static_cast<char>(0xdd));
-    for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((n >> shift) & 0xff));
-  }
+std::vector<ByteView> split_args(ByteView bytes, const std::string& function) {
+  if (auto elements = msgpack::array_elements(bytes)) return std::move(*elements);
+  // Not exactly one array: nlohmann says what it is instead.
+  const nlohmann::json j = from_bytes(bytes, "arguments of " + function);
+  throw SerializationError("cask: the arguments of " + function + " must be an array, got " +
+                           (j.is_array() ? std::string("a malformed one") : j.type_name()));
 }
-}  // namespace
 
-Bytes splice_args(const std::vector<Bytes>& args, const std::vector<DepRef>& refs,
-                  const std::vector<const Bytes*>& deps) {
+std::vector<ByteView> task_args(const std::vector<Bytes>& args, const std::vector<DepRef>& refs,
+                                const std::vector<const Bytes*>& deps,
+                                std::vector<Bytes>& joined) {
   std::vector<const DepRef*> at(args.size(), nullptr);
-  std::size_t total = 5;
   for (const DepRef& ref : refs) {
     if (ref.position >= args.size() || std::size_t(ref.first) + ref.count > deps.size())
       throw SerializationError("cask: a task's dependency refers to argument " +
                                std::to_string(ref.position) + " of " + std::to_string(args.size()));
     at[ref.position] = &ref;
-    for (std::uint32_t i = 0; i < ref.count; ++i) total += deps[ref.first + i]->size();
   }
-  for (const auto& a : args) total += a.size();
-  Bytes out;
-  out.reserve(total + 5 * refs.size());
-  append_array_header(out, args.size());
+  joined.reserve(joined.size() + refs.size());  // views point into it: no reallocation later
+  std::vector<ByteView> out;
+  out.reserve(args.size());
   for (std::size_t i = 0; i < args.size(); ++i) {
     const DepRef* ref = at[i];
     if (!ref) {
       if (args[i].empty()) throw SerializationError("cask: argument " + std::to_string(i) + " of a task is empty");
-      out.insert(out.end(), args[i].begin(), args[i].end());
-      continue;
-    }
-    if (ref->list) append_array_header(out, ref->count);
-    for (std::uint32_t k = 0; k < ref->count; ++k) {
-      const Bytes& value = *deps[ref->first + k];
-      out.insert(out.end(), value.begin(), value.end());
+      out.emplace_back(args[i]);
+    } else if (!ref->list) {
+      out.emplace_back(*deps[ref->first]);
+    } else {
+      Bytes& list = joined.emplace_back();
+      std::size_t total = 5;
+      for (std::uint32_t k = 0; k < ref->count; ++k) total += deps[ref->first + k]->size();
+      list.reserve(total);
+      msgpack::put_array_header(list, ref->count);
+      for (std::uint32_t k = 0; k < ref->count; ++k) {
+        const Bytes& value = *deps[ref->first + k];
+        list.insert(list.end(), value.begin(), value.end());
+      }
+      out.emplace_back(list);
     }
   }
   return out;
@@ -163,13 +160,15 @@ const RemoteFunction* find(const void* address) {
 
 namespace {
 // Registered in every process that links cask, so every worker can run a scatter.
+// Its value's bytes are passed on as they are, once they are known to hold one value.
 const RemoteRegistrar scatter_registrar{RemoteFunction{
     kScatterFunction, kScatterSignature,
-    [](const Bytes& args) {
-      const nlohmann::json array = from_bytes(args, "the argument of a scatter");
-      if (!array.is_array() || array.size() != 1)
-        throw SerializationError("cask: a scatter takes one value");
-      return to_bytes(array[0]);
+    [](std::span<const ByteView> args) {
+      if (args.size() != 1) throw SerializationError("cask: a scatter takes one value");
+      if (msgpack::value_size(args[0]) != args[0].size())
+        throw SerializationError("cask: cannot decode the value of a scatter: not one "
+                                 "MessagePack value");
+      return Bytes(args[0].begin(), args[0].end());
     },
     nullptr}};
 }  // namespace

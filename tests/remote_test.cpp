@@ -14,6 +14,7 @@
 #include <cask/remote.hpp>
 
 #include "helpers.hpp"
+#include "remote_helpers.hpp"
 
 namespace remote_test {
 
@@ -62,21 +63,12 @@ using cask::detail::decode;
 using cask::detail::encode;
 using cask::detail::encode_args;
 namespace registry = cask::detail::remote_registry;
+using remote_helpers::contains;
+using remote_helpers::decode_error;
 
 template <class T>
 T round_trip(const T& value) {
   return decode<T>(encode(value));
-}
-
-template <class T>
-std::string decode_error(const Bytes& bytes) {
-  try {
-    (void)decode<T>(bytes);
-  } catch (const cask::SerializationError& e) {
-    return e.what();
-  }
-  FAIL("decode did not throw SerializationError");
-  return {};
 }
 
 std::string invoke_error(const char* name, const Bytes& args) {
@@ -87,10 +79,6 @@ std::string invoke_error(const char* name, const Bytes& args) {
   }
   FAIL("invoke did not throw SerializationError");
   return {};
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
 }
 
 }  // namespace
@@ -240,7 +228,8 @@ TEST_CASE("Remote.exceptions_cross_as_remote_error" * doctest::timeout(10)) {
 TEST_CASE("Remote.name_with_two_signatures_is_not_registered" * doctest::timeout(10)) {
   auto fn = [](std::string signature, const void* address) {
     return cask::detail::RemoteFunction{"remote_test_conflict", std::move(signature),
-                                        [](const Bytes&) { return Bytes{}; }, address};
+                                        [](std::span<const cask::detail::ByteView>) { return Bytes{}; },
+                                        address};
   };
   static const int a = 0, b = 0;
   registry::add(fn("int(int)", &a));

@@ -15,6 +15,7 @@
 //
 //   auto* fn = cask::detail::remote_registry::find("shift");
 //   cask::detail::Bytes out = fn->invoke(cask::detail::encode_args(Point{1, 2}, 3));
+//   // (a worker calls fn->call with each argument's bytes instead: no array to build)
 //   Point p = cask::detail::decode<Point>(out);           // {4, 2}
 //
 // A type that cannot cross is a compile-time error where it would have to (CASK_REMOTE,
@@ -22,6 +23,9 @@
 // cask::SerializationError naming the type. A task's exception crosses as its type name and
 // message (encode_error) and is raised on the other side as cask::RemoteError
 // (rethrow_remote).
+// Bulk bytes are fast: std::string, nlohmann::json::binary_t, std::vector<char> and
+// std::vector<unsigned char> (and vectors of them) skip nlohmann's json tree and byte-wise
+// reader, in the same bytes (cask/detail/msgpack.hpp). A std::string moves at memcpy speed.
 // Part of the umbrella cask/cask.hpp: the same program submits to an embedded or a remote
 // cluster, and only a remote client encodes.
 // Thread-safety: encode/decode are pure functions; the registry may be used from any
@@ -34,6 +38,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -45,6 +50,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cask/detail/hashing.hpp"
+#include "cask/detail/msgpack.hpp"
 #include "cask/errors.hpp"
 
 // nlohmann::json converts std::optional itself from 3.11.3 on; before that, cask supplies the
@@ -77,9 +83,6 @@ struct adl_serializer<std::optional<T>> {
 
 namespace cask::detail {
 
-/// Bytes on the wire (MessagePack).
-using Bytes = std::vector<char>;
-
 /// T can cross processes: it converts to and from nlohmann::json. `void` can too (as null).
 template <class T>
 concept Serializable =
@@ -102,9 +105,9 @@ inline Bytes to_bytes(const nlohmann::json& j) {
 
 /// The json value of MessagePack bytes (the whole buffer, nothing after it); throws
 /// SerializationError naming `type` (what was expected) and nlohmann's reason.
-inline nlohmann::json from_bytes(const Bytes& bytes, const std::string& type) {
+inline nlohmann::json from_bytes(ByteView bytes, const std::string& type) {
   try {
-    return nlohmann::json::from_msgpack(bytes.begin(), bytes.end());
+    return nlohmann::json::from_msgpack(bytes.data(), bytes.data() + bytes.size());
   } catch (const std::exception& e) {
     throw SerializationError("cask: cannot decode a value of type " + type + ": " + e.what());
   }
@@ -131,12 +134,25 @@ T from_json_value(const nlohmann::json& j, const std::string& where = {}) {
   }
 }
 
+/// Appends the MessagePack bytes of `value` to `out`: anything a json value can be made
+/// of (an argument may be a const char* for a std::string parameter). nlohmann's
+/// exceptions propagate.
+template <class T>
+void encode_to(Bytes& out, const T& value) {
+  if constexpr (FastEncodable<T>)
+    FastCodec<T>::write(out, value);
+  else
+    nlohmann::json::to_msgpack(nlohmann::json(value), nlohmann::detail::output_adapter<char>(out));
+}
+
 /// MessagePack bytes of `value`; throws SerializationError when its to_json fails.
 template <class T>
 Bytes encode(const T& value) {
   static_assert(Serializable<T>, CASK_DETAIL_SERIALIZABLE_MESSAGE("encoded"));
   try {
-    return to_bytes(nlohmann::json(value));
+    Bytes out;
+    encode_to(out, value);
+    return out;
   } catch (const std::exception& e) {
     throw SerializationError("cask: cannot encode a value of type " + type_name(typeid(T)) +
                              ": " + e.what());
@@ -146,13 +162,19 @@ Bytes encode(const T& value) {
 /// The bytes of a `void` result (null).
 inline Bytes encode_void() { return to_bytes(nlohmann::json(nullptr)); }
 
-/// The value of T in `bytes` (for T = void: checks that they hold null). Malformed,
-/// truncated or wrong-typed bytes throw SerializationError naming T.
+/// The value of T in `bytes`, exactly one value (for T = void: checks that they hold
+/// null). Malformed, truncated or wrong-typed bytes throw SerializationError naming T (and
+/// `where`, when given: "argument 2 of f").
 template <class T>
-T decode(const Bytes& bytes) {
+T decode(ByteView bytes, const std::string& where = {}) {
   static_assert(Serializable<T>, CASK_DETAIL_SERIALIZABLE_MESSAGE("decoded"));
-  const std::string type = type_name(typeid(T));
-  return from_json_value<T>(from_bytes(bytes, type));
+  if constexpr (FastEncodable<T>) {
+    if (auto value = fast_decode<T>(bytes)) return std::move(*value);
+  }
+  // Everything else, and what the fast path does not accept: nlohmann decodes it or says
+  // what is wrong.
+  const std::string type = type_name(typeid(T)) + (where.empty() ? "" : " (" + where + ")");
+  return from_json_value<T>(from_bytes(bytes, type), where);
 }
 
 /// The arguments of a call, as one MessagePack array.
@@ -160,33 +182,41 @@ template <class... Args>
 Bytes encode_args(const Args&... args) {
   static_assert((Serializable<Args> && ...), CASK_DETAIL_SERIALIZABLE_MESSAGE("argument"));
   try {
-    nlohmann::json array = nlohmann::json::array();
-    (array.push_back(nlohmann::json(args)), ...);
-    return to_bytes(array);
+    Bytes out;
+    msgpack::put_array_header(out, sizeof...(Args));
+    (encode_to(out, args), ...);
+    return out;
   } catch (const std::exception& e) {
     throw SerializationError(std::string("cask: cannot encode the arguments of a call: ") +
                              e.what());
   }
 }
 
-/// Decodes the arguments made by encode_args into a tuple of Params. `function` names the
-/// callee in error messages. Throws SerializationError on malformed bytes, a wrong number of
-/// arguments (naming expected and given counts), or an argument of the wrong type.
+/// The elements of an argument array made by encode_args, each as its own bytes. Throws
+/// SerializationError naming `function` when the bytes are not exactly one array.
+std::vector<ByteView> split_args(ByteView bytes, const std::string& function);
+
+/// Decodes a call's arguments, each from its own bytes, into a tuple of Params. `function`
+/// names the callee in error messages. Throws SerializationError on malformed bytes, a
+/// wrong number of arguments (naming expected and given counts), or an argument of the
+/// wrong type.
 template <class... Params>
-std::tuple<Params...> decode_args(const Bytes& bytes, const std::string& function) {
+std::tuple<Params...> decode_params(std::span<const ByteView> args, const std::string& function) {
   static_assert((Serializable<Params> && ...), CASK_DETAIL_SERIALIZABLE_MESSAGE("argument"));
-  const nlohmann::json array = from_bytes(bytes, "arguments of " + function);
-  if (!array.is_array())
-    throw SerializationError("cask: the arguments of " + function +
-                             " must be an array, got " + array.type_name());
-  if (array.size() != sizeof...(Params))
+  if (args.size() != sizeof...(Params))
     throw SerializationError("cask: " + function + " expects " +
                              std::to_string(sizeof...(Params)) + " argument(s), given " +
-                             std::to_string(array.size()));
+                             std::to_string(args.size()));
   return [&]<std::size_t... I>(std::index_sequence<I...>) {
-    return std::tuple<Params...>{from_json_value<Params>(
-        array[I], "argument " + std::to_string(I + 1) + " of " + function)...};
+    return std::tuple<Params...>{
+        decode<Params>(args[I], "argument " + std::to_string(I + 1) + " of " + function)...};
   }(std::index_sequence_for<Params...>{});
+}
+
+/// Decodes the arguments made by encode_args into a tuple of Params (see decode_params).
+template <class... Params>
+std::tuple<Params...> decode_args(const Bytes& bytes, const std::string& function) {
+  return decode_params<Params...>(split_args(bytes, function), function);
 }
 
 /// An exception as bytes: its dynamic type name (demangled; "unknown exception" when it does
@@ -236,21 +266,26 @@ std::shared_ptr<const void> decode_value(const Bytes& bytes) {
   }
 }
 
-/// The argument array of a task (what RemoteFunction::invoke takes): its encoded
-/// arguments, with the values of its dependencies (MessagePack bytes each) at the places
-/// `refs` names. The pieces are joined as bytes, never decoded. Throws SerializationError
-/// when `refs` does not fit the arguments.
-Bytes splice_args(const std::vector<Bytes>& args, const std::vector<DepRef>& refs,
-                  const std::vector<const Bytes*>& deps);
+/// The arguments of a task (what RemoteFunction::call takes), each as its own bytes: its
+/// encoded arguments, with the values of its dependencies (MessagePack bytes each) in the
+/// places `refs` names. Nothing is decoded and nothing copied, except that the values of a
+/// list argument (std::vector<Future<T>>) are joined into an array, kept in `joined`; the
+/// views point into `args`, `deps` and `joined`. Throws SerializationError when `refs`
+/// does not fit the arguments.
+std::vector<ByteView> task_args(const std::vector<Bytes>& args, const std::vector<DepRef>& refs,
+                                const std::vector<const Bytes*>& deps,
+                                std::vector<Bytes>& joined);
 
-/// A function callable by name: `invoke` decodes the arguments (encode_args), calls the
-/// function and returns its encoded result (encode / encode_void). Exceptions of the
-/// function, and SerializationError for bad arguments, propagate out of invoke.
+/// A function callable by name: `call` decodes the arguments (each as encode made it),
+/// calls the function and returns its encoded result (encode / encode_void); `invoke` does
+/// the same on an argument array (encode_args). Exceptions of the function, and
+/// SerializationError for bad arguments, propagate out of both.
 struct RemoteFunction {
   std::string name;
   std::string signature;  // "int(int, std::string)"
-  std::function<Bytes(const Bytes&)> invoke;
+  std::function<Bytes(std::span<const ByteView>)> call;
   const void* address = nullptr;  // the function itself
+  Bytes invoke(const Bytes& args) const { return call(split_args(args, name)); }
 };
 
 /// What a registered function advertises: its name and signature.
@@ -293,8 +328,8 @@ struct remote_traits<R (*)(Args...)> {
     return s + ")";
   }
   template <auto Fn>
-  static Bytes invoke(const Bytes& bytes, const std::string& name) {
-    auto args = decode_args<std::decay_t<Args>...>(bytes, name);
+  static Bytes call(std::span<const ByteView> encoded, const std::string& name) {
+    auto args = decode_params<std::decay_t<Args>...>(encoded, name);
     // Each parameter gets what it asks for: by-value and && parameters a moved value,
     // & parameters the decoded value itself.
     return std::apply(
@@ -324,7 +359,9 @@ RemoteFunction make_remote(std::string name) {
   if constexpr (Traits::serializable) {
     RemoteFunction fn;
     fn.signature = Traits::signature();
-    fn.invoke = [name](const Bytes& args) { return Traits::template invoke<Fn>(args, name); };
+    fn.call = [name](std::span<const ByteView> args) {
+      return Traits::template call<Fn>(args, name);
+    };
     fn.name = std::move(name);
     fn.address = reinterpret_cast<const void*>(Fn);
     return fn;

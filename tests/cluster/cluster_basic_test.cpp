@@ -170,6 +170,29 @@ TEST_CASE("Cluster.values_of_several_types_round_trip" * doctest::timeout(60)) {
   CHECK(std::filesystem::exists(marker));
 }
 
+TEST_CASE("Cluster.bytes_cross_unchanged_pushed_and_fetched" * doctest::timeout(60)) {
+  // Byte vectors and strings take cask's own MessagePack paths; small values are pushed to
+  // the client, large ones (> 64 KiB) fetched from the worker, dependencies fetched or
+  // read where they are.
+  cask::LocalCluster cluster{cluster_options()};
+  cask::Client client{cluster};
+  auto ramp = [](int n, int first) {
+    std::vector<unsigned char> out(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) out[static_cast<std::size_t>(i)] = static_cast<unsigned char>(first + i);
+    return out;
+  };
+  for (int n : {0, 1, 300, 70000, 3000000}) {
+    CAPTURE(n);
+    cask::Future<std::vector<unsigned char>> bytes = client.submit(byte_ramp, n, 100);
+    CHECK(bytes.result(kPatience) == ramp(n, 100));
+    const auto expected = ramp(n, 100);
+    CHECK(client.submit(reversed_text, bytes).result(kPatience) ==
+          std::string(expected.rbegin(), expected.rend()));
+    // The client's bytes as an argument, the other way.
+    CHECK(client.submit(reversed_text, ramp(n, 7)).result(kPatience).size() == std::size_t(n));
+  }
+}
+
 TEST_CASE("Cluster.task_exception_arrives_as_remote_error" * doctest::timeout(60)) {
   cask::LocalCluster cluster{cluster_options()};
   cask::Client client{cluster};

@@ -120,6 +120,16 @@ int nested_wait_children(int n) {
 
 int worker_pid() { return static_cast<int>(getpid()); }
 
+std::vector<unsigned char> byte_ramp(int n, int first) {
+  std::vector<unsigned char> out(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) out[static_cast<std::size_t>(i)] = static_cast<unsigned char>(first + i);
+  return out;
+}
+
+std::string reversed_text(std::vector<unsigned char> bytes) {
+  return std::string(bytes.rbegin(), bytes.rend());
+}
+
 CASK_REMOTE(inc);
 CASK_REMOTE(add);
 CASK_REMOTE(sum);
@@ -139,5 +149,7 @@ CASK_REMOTE(make_picky);
 CASK_REMOTE(nested_map_gather);
 CASK_REMOTE(nested_wait_children);
 CASK_REMOTE(worker_pid);
+CASK_REMOTE(byte_ramp);
+CASK_REMOTE(reversed_text);
 
 }  // namespace cluster_tasks

@@ -80,4 +80,10 @@ int nested_wait_children(int n);
 /// The worker's process id.
 int worker_pid();
 
+/// n bytes counting up from `first` (every byte value once per 256): values that take
+/// cask's fast MessagePack paths.
+std::vector<unsigned char> byte_ramp(int n, int first);
+/// The bytes reversed, as a std::string.
+std::string reversed_text(std::vector<unsigned char> bytes);
+
 }  // namespace cluster_tasks

@@ -101,7 +101,7 @@ template <class A>
 struct RemoteArg {  // encoded here; decoded on the worker as the parameter's type
   static constexpr bool serializable = std::is_constructible_v<nlohmann::json, const A&>;
   static void add(std::vector<Bytes>& args, const A& a, std::uint32_t&, std::vector<DepRef>&) {
-    args.push_back(to_bytes(nlohmann::json(a)));
+    encode_to(args.emplace_back(), a);
   }
 };
 
@@ -173,7 +173,7 @@ TaskSpec make_scatter_task(std::string key, const V& value) {
   auto call = std::make_shared<RemoteCall>();
   call->function = kScatterFunction;
   call->signature = kScatterSignature;
-  call->args.push_back(to_bytes(nlohmann::json(value)));
+  encode_to(call->args.emplace_back(), value);
   call->decode = &decode_value<V>;
   spec.remote = std::move(call);
   return spec;
