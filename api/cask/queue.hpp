@@ -7,10 +7,13 @@
 //   std::vector<int> xs = q.get_batch(3);  // waits for three items
 //
 // The queue is owned by one actor, created on first use and retired once no handle refers
-// to it and it is empty. Items are moved by pointer, never copied inside the cluster. A
-// queue of futures keeps each future (and its task) alive until it is taken out. A task
-// blocked in get() gives its worker slot back while it waits; cancelling the task wakes it
-// with CancelledError and takes nothing.
+// to it and it is empty. In an embedded cluster items are moved by pointer, never copied;
+// a queue of futures keeps each future (and its task) alive until it is taken out. With a
+// remote cluster the queue lives in the scheduler's process and items cross as MessagePack:
+// T must convert to and from nlohmann::json (else SerializationError when the handle is
+// made), so futures cannot be queued there; an item that does not decode fails the get
+// that took it with SerializationError. A task blocked in get() gives its worker slot back
+// while it waits; cancelling the task wakes it with CancelledError and takes nothing.
 // Thread-safety: a Queue handle may be used from any number of threads at once.
 // Lifetime: copies share one handle; the object outlives handles while it holds items.
 #pragma once
