@@ -26,16 +26,6 @@ std::string printed(const auto& f) {
   return os.str();
 }
 
-template <class F>
-std::string error_of(F&& call) {
-  try {
-    call();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "(no exception)";
-}
-
 }  // namespace
 
 TEST_CASE("Cluster.submit_result" * doctest::timeout(60)) {

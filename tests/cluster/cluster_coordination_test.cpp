@@ -22,16 +22,6 @@ struct NoJson {
   int n = 0;
 };
 
-template <class F>
-std::string error_of(F&& call) {
-  try {
-    call();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "(no exception)";
-}
-
 /// Runs `call` on a thread of its own (a client blocked in a coordination call).
 template <class F>
 auto in_background(F call) {
