@@ -20,6 +20,9 @@ namespace {
 // How long opening may take: one round trip to the scheduler, so this only bounds a
 // scheduler that is alive but does not answer.
 constexpr auto kOpenTimeout = std::chrono::seconds(30);
+// How long a closing stand-in waits for the answers to its callers' cancelled requests
+// (the gateway answers each at once; this only bounds a gateway that went silent).
+constexpr auto kCloseTimeout = std::chrono::seconds(10);
 
 using stand_in_actor = coordination_actor::extend<
     caf::reacts_to<WireCoordAnswer>,               // gateway: the answer to a request
@@ -39,6 +42,7 @@ struct StandInState {
   std::string address;
   std::string label;  // "Queue 'jobs'"
   std::uint64_t handle = 0;
+  bool closing = false;  // the handle is gone: detach once every request is settled
   std::unordered_map<std::uint64_t, Waiting> waiting;  // by request id (the Reply's address)
 };
 
@@ -70,6 +74,29 @@ void put_back(self_ptr self, const Waiting& w, WireCoordAnswer& a) {
   for (auto& v : a.values) again(v);
 }
 
+/// Detaches the handle on the gateway (which releases what it held) and ends.
+void finish(self_ptr self) {
+  if (self->state.gateway)
+    self->send(caf::actor_cast<cluster_objects_actor>(self->state.gateway), detach_atom::value, self->state.handle);
+  end(self, std::make_exception_ptr(CommError("cask::CommError: " + self->state.label + " was closed")));
+}
+
+/// The handle is gone. Requests whose callers gave up may still be answered with items
+/// the object took for them; those are put back before the handle detaches (a detached
+/// handle can put nothing), so the stand-in cancels what is left and waits for the
+/// answers, boundedly.
+void close(self_ptr self) {
+  auto& st = self->state;
+  if (st.closing || st.waiting.empty()) return finish(self);
+  st.closing = true;
+  for (auto& [id, w] : st.waiting) {
+    if (w.cancelled) continue;
+    w.cancelled = true;
+    self->send(caf::actor_cast<cluster_objects_actor>(st.gateway), cancel_atom::value, st.handle, id);
+  }
+  self->delayed_send(self, kCloseTimeout, detach_atom::value, std::uintptr_t{0});
+}
+
 void on_answer(self_ptr self, WireCoordAnswer& a) {
   auto it = self->state.waiting.find(a.request);
   if (it == self->state.waiting.end()) return;
@@ -80,6 +107,7 @@ void on_answer(self_ptr self, WireCoordAnswer& a) {
     // The queue is the only kind whose taken items can be handed back; a subscriber's
     // message taken in that moment is dropped (its Sub was cancelled).
     if (w.op == CoordOp::get || w.op == CoordOp::get_batch) put_back(self, w, a);
+    if (self->state.closing && self->state.waiting.empty()) finish(self);
     return;
   }
   if (auto error = error_of(a)) {
@@ -92,6 +120,7 @@ void on_answer(self_ptr self, WireCoordAnswer& a) {
     r.answer.flag = a.flag;
   }
   r.publish();
+  if (self->state.closing && self->state.waiting.empty()) finish(self);
 }
 
 void on_request(self_ptr self, CoordRequest& req) {
@@ -155,13 +184,8 @@ stand_in_actor::behavior_type stand_in_main(self_ptr self, caf::actor scheduler,
   return {
       [self](coord_atom, CoordRequest& req) { on_request(self, req); },
       [](attach_atom) {},
-      [self](detach_atom, std::uintptr_t) {
-        // The handle is gone, and with it every caller: the gateway releases its holdings.
-        if (self->state.gateway)
-          self->send(caf::actor_cast<cluster_objects_actor>(self->state.gateway), detach_atom::value,
-                     self->state.handle);
-        end(self, std::make_exception_ptr(CommError("cask::CommError: " + self->state.label + " was closed")));
-      },
+      // The handle is gone (or, when closing, the wait for the last answers ran out).
+      [self](detach_atom, std::uintptr_t) { close(self); },
       [](timeout_atom, std::uint64_t) {},
       [](retire_atom) {},
       [self](shutdown_atom) {
