@@ -247,7 +247,15 @@ client_proxy_actor::behavior_type proxy_main(self_ptr self, ProxyInit init) {
       },
       [](capacity_atom, std::size_t, int) {},
       [](adopted_atom, Key&, Outcome&) {},
-      [](open_atom, OpenRequest& req) { refuse(req.reply); },
+      [self, me](open_atom, OpenRequest& req) {
+        if (self->state.lost) {
+          (*req.reply)->fail(std::make_exception_ptr(
+              CommError("cask::CommError: lost the connection to the scheduler at " + self->state.address)));
+          return;
+        }
+        open_remote_object(self->system(), caf::actor_cast<caf::actor>(self->state.scheduler), me(),
+                           self->state.address, std::move(req));
+      },
       [](retire_atom, CoordKind, std::string&, std::uint64_t) {},
       [](name_atom, NameRequest& req) { refuse(req.reply); },
       [self](stats_atom) -> caf::typed_response_promise<ClusterStats> {

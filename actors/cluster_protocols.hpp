@@ -29,6 +29,7 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "actors/cluster_objects.hpp"
 #include "actors/protocols.hpp"
 #include "cask/stats.hpp"
 
@@ -247,6 +248,8 @@ using cluster_scheduler_actor = caf::typed_actor<
     caf::reacts_to<std::vector<WireResult>>,                       // worker: tasks ended
     caf::reacts_to<slots_atom, caf::actor, std::int32_t>,          // worker: +/- slots
     caf::reacts_to<deadline_atom, std::string>,  // to itself: the key's deadline passed
+    // a coordination handle opens: handed to the objects gateway, which answers
+    caf::replies_to<open_atom, WireCoordOpen>::with<WireOpened>,
     caf::reacts_to<stop_atom>>;                                    // stop serving
 
 /// A worker process's actor: runs tasks, holds their results, serves them.

@@ -89,6 +89,7 @@ struct SchedulerState {
   std::vector<caf::actor> clients;
   std::vector<std::pair<caf::actor, std::vector<WireOutcome>>> outbox;
   SchedulerCounters counters;
+  cluster_objects_actor objects;  // coordination objects (actors/cluster_objects.hpp)
 };
 
 using self_ptr = cluster_scheduler_actor::stateful_pointer<SchedulerState>;
@@ -534,6 +535,7 @@ ClusterInfo cluster_info(self_ptr self) {
 
 cluster_scheduler_actor::behavior_type scheduler_main(self_ptr self, ClusterSchedulerInit init) {
   self->state.init = init;
+  self->state.objects = spawn_cluster_objects(self->system(), caf::actor_cast<caf::actor>(self));
   self->set_down_handler([self](caf::down_msg& msg) {
     if (find_worker(self, msg.source))
       on_worker_down(self, msg.source, self->system().render(msg.reason));
@@ -650,6 +652,9 @@ cluster_scheduler_actor::behavior_type scheduler_main(self_ptr self, ClusterSche
         if (Task* t = find(self, key); t && (t->state == TState::waiting || t->state == TState::ready))
           cancel_task(self, key);
         flush(self);
+      },
+      [self](open_atom, WireCoordOpen& o) {
+        return self->delegate(self->state.objects, open_atom::value, std::move(o));
       },
       [self](stop_atom) { self->quit(); },
   };

@@ -18,6 +18,7 @@
 #include <atomic>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <memory>
 
 #include "actors/coordination.hpp"
@@ -35,6 +36,14 @@ class Reply {
   coordination_actor actor;     // open: the object's actor
   std::shared_ptr<void> object; // actor lookup: the ActorRef
 
+  // Requests that cross processes (actors/cluster_objects.cpp); unset in embedded mode.
+  // Set before the request is sent, never changed afterwards.
+  /// Server side: called by publish(), on the answering thread, with the payload written:
+  /// sends the answer to the caller's process.
+  std::function<void(const Reply&)> on_publish;
+  /// Client side: called once the caller gave up, to tell the object's process.
+  std::function<void()> on_abandon;
+
   /// The actor takes the reply; false when the caller abandoned it (take nothing then).
   bool claim() noexcept {
     std::uint32_t expected = pending;
@@ -42,6 +51,7 @@ class Reply {
   }
   /// After claim() and writing the payload: wakes the caller.
   void publish() noexcept {
+    if (on_publish) on_publish(*this);
     state_.store(answered, std::memory_order_release);
     state_.notify_all();
   }
@@ -55,6 +65,7 @@ class Reply {
   bool abandon() noexcept {
     std::uint32_t expected = pending;
     if (!state_.compare_exchange_strong(expected, abandoned, std::memory_order_acq_rel)) return false;
+    if (on_abandon) on_abandon();
     state_.notify_all();
     return true;
   }

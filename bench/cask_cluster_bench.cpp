@@ -143,6 +143,32 @@ void map_gather(cask::Client& client, const Config& cfg) {
       .print();
 }
 
+/// Queue put + get pairs from the client thread against the queue in the scheduler's
+/// process (each call is a round trip there).
+void queue_pairs(cask::Client& client, const Config& cfg) {
+  const int per_run = cfg.quick ? 500 : 5000;
+  cask::Queue<int> q{"bench-queue", client};
+  for (int i = 0; i < 100; ++i) q.put(i), (void)q.get();
+  std::vector<double> rates;
+  for (int r = 0; r < cfg.repeats(); ++r) {
+    const auto t0 = Clock::now();
+    for (int i = 0; i < per_run; ++i) {
+      q.put(i);
+      if (q.get() != i) throw std::runtime_error("cluster_queue: wrong item");
+    }
+    rates.push_back(per_run / seconds_since(t0));
+  }
+  Record("cluster_queue")
+      .field("impl", "cask")
+      .field("value", median(rates))
+      .field("unit", "pairs/s")
+      .field("pairs_per_run", per_run)
+      .list("run_rates", rates)
+      .field("note", "Queue<int>.put(i) then get() from the client thread, the queue owned by "
+                     "the scheduler's process; median over runs")
+      .print();
+}
+
 void roundtrip(cask::Client& client, const Config& cfg) {
   const int warmup = cfg.quick ? 50 : 200;
   const int per_run = cfg.roundtrip_trials ? cfg.roundtrip_trials : (cfg.quick ? 200 : 1000);
@@ -337,6 +363,7 @@ std::vector<Case> cases_for(const Config& cfg) {
   return {
       {"cluster_map_gather_" + size_name(cfg.tasks_n()), map_gather},
       {"cluster_roundtrip", roundtrip},
+      {"cluster_queue", queue_pairs},
       {"cluster_tree_reduction_" + size_name(cfg.tasks_n()), tree_reduction},
       {"cluster_transfer_" + std::to_string(cfg.transfer_mb()) + "mb", transfer},
   };

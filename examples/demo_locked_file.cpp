@@ -26,9 +26,9 @@
 // once. Time is scaled by CASK_EXAMPLE_TIME_SCALE (see example_time.hpp).
 #include <cask/cask.hpp>
 
+#include <fcntl.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -44,32 +44,49 @@
 constexpr int kTasks = 8;
 constexpr int kLinesPerTask = 25;
 
-std::atomic<int> inside{0};      // tasks inside the lock right now (this process)
-std::atomic<int> max_inside{0};  // the most ever seen at once
-
 std::string two_digits(int x) { return (x < 10 ? "0" : "") + std::to_string(x); }
+
+// Whether two tasks are ever inside the lock at once, wherever they run (on a cluster, in
+// different processes): a task entering creates the marker file <path>.inside, which
+// fails when another task is inside, and removes it when it leaves. A task that finds
+// the marker there reports it on the queue "overlaps"; the client counts the reports.
+struct Inside {
+  explicit Inside(const std::string& path) : marker_(path + ".inside") {
+    const int fd = ::open(marker_.c_str(), O_CREAT | O_EXCL | O_WRONLY, 0644);
+    alone_ = fd >= 0;
+    if (alone_)
+      ::close(fd);
+    else
+      cask::Queue<int>{"overlaps"}.put(1);
+  }
+  ~Inside() {
+    if (alone_) std::filesystem::remove(marker_);
+  }
+  std::string marker_;
+  bool alone_ = false;
+};
 
 int append_lines(int task, std::string path) {
   cask::Lock lock{"log-file"};  // inside a task: the lock of the task's cluster
   for (int line = 0; line < kLinesPerTask; ++line) {
     std::lock_guard guard{lock};
-    const int now = inside.fetch_add(1) + 1;
-    for (int seen = max_inside.load(); now > seen && !max_inside.compare_exchange_weak(seen, now);) {
-    }
+    Inside inside{path};
     std::ofstream file(path, std::ios::app);
     for (const std::string& piece : {"task=" + std::to_string(task), " line=" + two_digits(line), std::string(" end\n")}) {
       file << piece << std::flush;
       cask::this_task::sleep_for(examples::seconds(0.001));
     }
-    inside.fetch_sub(1);
   }
   return kLinesPerTask;
 }
+// On a cluster (examples/run_on_cluster.sh) the workers run it by name.
+CASK_REMOTE(append_lines);
 
 int main() {
   const std::string path =
       (std::filesystem::temp_directory_path() / ("cask_demo_locked_file_" + std::to_string(getpid()) + ".txt")).string();
   std::filesystem::remove(path);
+  std::filesystem::remove(path + ".inside");
 
   cask::Client client{{.workers = 4, .threads_per_worker = 1}};
   std::cout << kTasks << " tasks append " << kLinesPerTask
@@ -112,10 +129,10 @@ int main() {
   else
     std::cout << "file NOT ok: " << lines << " lines, " << broken << " broken, each line exactly once: "
               << std::boolalpha << each_once << "\n";
-  std::cout << "at most one task held the lock at a time: " << std::boolalpha << (max_inside.load() == 1)
-            << "\n";
+  const bool one_at_a_time = cask::Queue<int>{"overlaps", client}.size() == 0;
+  std::cout << "at most one task held the lock at a time: " << std::boolalpha << one_at_a_time << "\n";
   const bool free_at_end = !cask::Lock{"log-file", client}.locked();
   std::cout << "the lock is free at the end: " << free_at_end << "\n";
 
-  return ok && max_inside.load() == 1 && free_at_end ? 0 : 1;
+  return ok && one_at_a_time && free_at_end ? 0 : 1;
 }

@@ -60,6 +60,10 @@ int consumer() {
   return n;
 }
 
+// On a cluster (examples/run_on_cluster.sh) the workers run them by name.
+CASK_REMOTE(producer);
+CASK_REMOTE(consumer);
+
 int main() {
   cask::Client client{{.workers = 3, .threads_per_worker = 1}};
   cask::Queue<int> numbers{"numbers", client};

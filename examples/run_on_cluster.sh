@@ -17,8 +17,9 @@
 #      CASK_REMOTE functions, one after the other: each must log "joined" (bounded wait)
 #      before the next starts (--start-together: all at once, then wait). Where the
 #      program asks its embedded cluster for a size, the cluster gets as many slots:
-#      2 workers x 2 threads for 6-6, 6-7 and 6-8 (four workers, so that all four tasks
-#      run at once), 1 worker x 1 thread for 6-10 (its second run shows one slot suffices);
+#      2 workers x 2 threads for 6-6, 6-7, 6-8, demo_stop_flag and demo_locked_file (four
+#      workers, so that all four tasks run at once), 1 worker x 1 thread for 6-10 (its
+#      second run shows one slot suffices), 3 workers x 1 thread for demo_queue_pipeline;
 #   3. runs the program with CASK_SCHEDULER_ADDRESS=127.0.0.1:PORT through check_output.sh
 #      against the expected output (the same file as for the embedded run), for at most
 #      --timeout seconds (default 90; CTest allows 120);
@@ -71,6 +72,8 @@ name=$(basename "$program")
 case $name in
   6_6_* | 6_7_* | 6_8_*) default_workers=2 default_nthreads=2 ;;  # {.workers = 4}: 4 slots
   6_10_*) default_workers=1 default_nthreads=1 ;;                 # {.workers = 1}: 1 slot
+  demo_queue_pipeline) default_workers=3 default_nthreads=1 ;;   # {.workers = 3}
+  demo_stop_flag | demo_locked_file) default_workers=2 default_nthreads=2 ;;  # 4 slots
   *) default_workers=2 default_nthreads=1 ;;
 esac
 : "${workers:=$default_workers}"

@@ -93,6 +93,10 @@ std::unique_ptr<caf::actor_system_config> make_node_config() {
   cfg->add_message_type<ClusterInfo>("cask.ClusterInfo");
   cfg->add_message_type<ClusterStats>("cask.ClusterStats");
   cfg->add_message_type<SchedulerCounters>("cask.SchedulerCounters");
+  cfg->add_message_type<WireCoordOpen>("cask.WireCoordOpen");
+  cfg->add_message_type<WireOpened>("cask.WireOpened");
+  cfg->add_message_type<WireCoord>("cask.WireCoord");
+  cfg->add_message_type<WireCoordAnswer>("cask.WireCoordAnswer");
   return cfg;
 }
 

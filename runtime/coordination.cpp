@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include <caf/actor_cast.hpp>
+
 #include "actors/coordination.hpp"
 #include "actors/reply.hpp"
 #include "cask/client.hpp"
@@ -40,9 +42,15 @@ const char* closed = "cask::CommError: the client is closed";
 
 }  // namespace
 
-CoordRef::CoordRef(Client* client, CoordKind kind, std::string name, std::string type, std::size_t limit)
+CoordRef::CoordRef(Client* client, CoordKind kind, std::string name, std::string type, std::size_t limit,
+                   bool crossable)
     : kind_(kind), name_(std::move(name)) {
   auto state = current_client(client);
+  remote_ = state->remote();
+  if (remote_ && !crossable)
+    throw SerializationError("cask::SerializationError: " + std::string(kind_name(kind)) + " '" + name_ +
+                             "' holds " + type + ", which cannot cross processes to the remote cluster: "
+                             "the type has no to_json/from_json");
   auto reply = std::make_shared<Reply>();
   OpenRequest req{kind, name_, std::move(type), limit, std::make_shared<ReplyToken>(reply)};
   if (!state->send(open_atom::value, std::move(req))) throw CommError(closed);
@@ -57,6 +65,13 @@ CoordRef::~CoordRef() {
 CoordAnswer CoordRef::call(CoordOp op, Value value, std::size_t count, std::optional<std::chrono::nanoseconds> timeout) {
   const auto holder = reinterpret_cast<std::uintptr_t>(this);
   auto reply = std::make_shared<Reply>();
+  if (remote_) {
+    // A caller that gives up (its task was cancelled) tells the object's process, so that
+    // nothing is taken for it there (actors/cluster_objects.hpp).
+    reply->on_abandon = [to = channel_->actor.address(), id = std::uint64_t(reinterpret_cast<std::uintptr_t>(reply.get()))] {
+      if (auto actor = caf::actor_cast<caf::actor>(to)) caf::anon_send(actor, cancel_atom::value, id);
+    };
+  }
   CoordRequest req{op, std::move(value), count, holder, timeout, std::make_shared<ReplyToken>(reply)};
   if (!channel_->client->send_to(channel_->actor, coord_atom::value, std::move(req))) throw CommError(closed);
   reply->await(may_block(op));

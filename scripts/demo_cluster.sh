@@ -12,8 +12,8 @@
 # fresh scheduler and two workers, runs the unchanged program with CASK_SCHEDULER_ADDRESS
 # pointing at that scheduler, checks its output against examples/expected/<name>.txt (the
 # same expectations as the embedded run) and stops the processes.
-# The demo_* programs (coordination objects, actors) are not run: cluster mode does not
-# offer those yet. Exits non-zero when any example fails.
+# Then the demos that use coordination objects (queue pipeline, stop flag, locked file) run
+# the same way. Exits non-zero when any example fails.
 #
 # Time: as in demo.sh, every duration is multiplied by CASK_EXAMPLE_TIME_SCALE, 0.2 unless
 # set (1.0 = the chapter's real speed); the workers get the same value.
@@ -40,8 +40,11 @@ for exe in cask-scheduler cask-worker; do
 done
 
 # --- run ------------------------------------------------------------------------------
+# The chapter's examples in numeric order, then the demos built for a cluster (those with
+# a task module, lib<name>_tasks.so).
 mapfile -t examples < <(find "$build/examples" -maxdepth 1 -type f -perm -u+x \
-  -regextype posix-extended -regex '.*/[0-9]+_[0-9]+_[A-Za-z0-9_]+' -printf '%f\n' | sort -V)
+  -regextype posix-extended -regex '.*/([0-9]+_[0-9]+|demo)_[A-Za-z0-9_]+' -printf '%f\n' | sort -V |
+  while read -r name; do [[ -f $build/examples/lib${name}_tasks.so ]] && echo "$name"; done)
 if ((${#examples[@]} == 0)); then
   echo "demo_cluster.sh: no example programs found in $build/examples" >&2
   exit 1
@@ -64,11 +67,15 @@ trap 'stop_runner' EXIT
 
 failed=()
 for name in "${examples[@]}"; do
-  number=$(sed -E 's/^([0-9]+)_([0-9]+)_.*/\1-\2/' <<<"$name")
-  title=$(sed -E 's/^[0-9]+_[0-9]+_//; s/_/ /g' <<<"$name")
+  if [[ $name == demo_* ]]; then
+    heading="Demo: $(sed -E 's/^demo_//; s/_/ /g' <<<"$name")"
+  else
+    heading="Example $(sed -E 's/^([0-9]+)_([0-9]+)_.*/\1-\2/' <<<"$name"):"
+    heading+=" $(sed -E 's/^[0-9]+_[0-9]+_//; s/_/ /g' <<<"$name")"
+  fi
   echo
   echo "=================================================================================="
-  echo "Example $number: $title (on a cluster)"
+  echo "$heading (on a cluster)"
   source_file="$repo/examples/$name.cpp"
   if [[ -f $source_file ]]; then
     head -n 1 "$source_file" | sed -E 's#^// ?##'

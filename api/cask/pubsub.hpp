@@ -33,13 +33,14 @@ class Pub {
   Pub(std::string name, Client& client) : Pub(std::move(name), &client) {}
 
   /// Publishes `value` to every current subscriber (none: it is dropped, as in Dask).
-  void put(T value) const { ref_->tell(detail::CoordOp::publish, detail::box(std::move(value))); }
+  void put(T value) const { ref_->tell(detail::CoordOp::publish, detail::wrap(*ref_, std::move(value))); }
   const std::string& name() const noexcept { return ref_->name(); }
 
  private:
   Pub(std::string name, Client* client)
       : ref_(std::make_shared<detail::CoordRef>(client, detail::CoordKind::topic, std::move(name),
-                                                detail::type_name(typeid(T)), 0)) {}
+                                                detail::type_name(typeid(T)), 0,
+                                                detail::Serializable<T>)) {}
   std::shared_ptr<detail::CoordRef> ref_;
 };
 
@@ -50,11 +51,11 @@ class Sub {
   Sub(std::string name, Client& client) : Sub(std::move(name), &client) {}
 
   /// The next message, waiting for one.
-  T get() const { return detail::unbox<T>(ref_->call(detail::CoordOp::get).value); }
+  T get() const { return detail::unwrap<T>(*ref_, ref_->call(detail::CoordOp::get).value); }
   /// As get(); TimeoutError when none arrives in time.
   template <class Rep, class Period>
   T get(std::chrono::duration<Rep, Period> timeout) const {
-    return detail::unbox<T>(ref_->call(detail::CoordOp::get, nullptr, 0,
+    return detail::unwrap<T>(*ref_, ref_->call(detail::CoordOp::get, nullptr, 0,
                                        std::chrono::duration_cast<std::chrono::nanoseconds>(timeout)).value);
   }
   const std::string& name() const noexcept { return ref_->name(); }
@@ -86,7 +87,8 @@ class Sub {
  private:
   Sub(std::string name, Client* client)
       : ref_(std::make_shared<detail::CoordRef>(client, detail::CoordKind::topic, std::move(name),
-                                                detail::type_name(typeid(T)), 0)) {
+                                                detail::type_name(typeid(T)), 0,
+                                                detail::Serializable<T>)) {
     ref_->call(detail::CoordOp::subscribe);
   }
   std::shared_ptr<detail::CoordRef> ref_;

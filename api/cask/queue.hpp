@@ -7,10 +7,13 @@
 //   std::vector<int> xs = q.get_batch(3);  // waits for three items
 //
 // The queue is owned by one actor, created on first use and retired once no handle refers
-// to it and it is empty. Items are moved by pointer, never copied inside the cluster. A
-// queue of futures keeps each future (and its task) alive until it is taken out. A task
-// blocked in get() gives its worker slot back while it waits; cancelling the task wakes it
-// with CancelledError and takes nothing.
+// to it and it is empty. In an embedded cluster items are moved by pointer, never copied;
+// a queue of futures keeps each future (and its task) alive until it is taken out. With a
+// remote cluster the queue lives in the scheduler's process and items cross as MessagePack:
+// T must convert to and from nlohmann::json (else SerializationError when the handle is
+// made), so futures cannot be queued there; an item that does not decode fails the get
+// that took it with SerializationError. A task blocked in get() gives its worker slot back
+// while it waits; cancelling the task wakes it with CancelledError and takes nothing.
 // Thread-safety: a Queue handle may be used from any number of threads at once.
 // Lifetime: copies share one handle; the object outlives handles while it holds items.
 #pragma once
@@ -34,14 +37,14 @@ class Queue {
   explicit Queue(std::string name) : Queue(std::move(name), nullptr) {}
   Queue(std::string name, Client& client) : Queue(std::move(name), &client) {}
 
-  void put(T value) const { ref_->call(detail::CoordOp::put, detail::box(std::move(value))); }
+  void put(T value) const { ref_->call(detail::CoordOp::put, detail::wrap(*ref_, std::move(value))); }
 
   /// Takes the oldest item, waiting for one.
-  T get() const { return detail::unbox<T>(ref_->call(detail::CoordOp::get).value); }
+  T get() const { return detail::unwrap<T>(*ref_, ref_->call(detail::CoordOp::get).value); }
   /// As get(); TimeoutError when nothing arrives in time (nothing is taken then).
   template <class Rep, class Period>
   T get(std::chrono::duration<Rep, Period> timeout) const {
-    return detail::unbox<T>(ref_->call(detail::CoordOp::get, nullptr, 0, ns(timeout)).value);
+    return detail::unwrap<T>(*ref_, ref_->call(detail::CoordOp::get, nullptr, 0, ns(timeout)).value);
   }
 
   /// Takes the `n` oldest items, waiting until there are that many (all or nothing).
@@ -60,13 +63,14 @@ class Queue {
  private:
   Queue(std::string name, Client* client)
       : ref_(std::make_shared<detail::CoordRef>(client, detail::CoordKind::queue, std::move(name),
-                                                detail::type_name(typeid(T)), 0)) {}
+                                                detail::type_name(typeid(T)), 0,
+                                                detail::Serializable<T>)) {}
   template <class D>
   static std::chrono::nanoseconds ns(D d) { return std::chrono::duration_cast<std::chrono::nanoseconds>(d); }
-  static std::vector<T> unbox_all(const std::vector<detail::Value>& vs) {
+  std::vector<T> unbox_all(const std::vector<detail::Value>& vs) const {
     std::vector<T> out;
     out.reserve(vs.size());
-    for (const auto& v : vs) out.push_back(detail::unbox<T>(v));
+    for (const auto& v : vs) out.push_back(detail::unwrap<T>(*ref_, v));
     return out;
   }
 

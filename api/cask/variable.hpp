@@ -8,7 +8,8 @@
 //
 // Owned by one actor, created on first use. A set variable lives on without handles (as in
 // Dask) until erase(); an unset one is retired with its last handle. Holding a future keeps
-// it (and its task) alive until the variable is set to something else or erased.
+// it (and its task) alive until the variable is set to something else or erased (embedded
+// clusters; with a remote cluster values cross as MessagePack, as for Queue).
 // Thread-safety: a Variable handle may be used from any number of threads at once.
 #pragma once
 
@@ -29,14 +30,14 @@ class Variable {
   explicit Variable(std::string name) : Variable(std::move(name), nullptr) {}
   Variable(std::string name, Client& client) : Variable(std::move(name), &client) {}
 
-  void set(T value) const { ref_->call(detail::CoordOp::set, detail::box(std::move(value))); }
+  void set(T value) const { ref_->call(detail::CoordOp::set, detail::wrap(*ref_, std::move(value))); }
 
   /// The value, waiting for the first set() when there is none yet.
-  T get() const { return detail::unbox<T>(ref_->call(detail::CoordOp::get).value); }
+  T get() const { return detail::unwrap<T>(*ref_, ref_->call(detail::CoordOp::get).value); }
   /// As get(); TimeoutError when still unset after `timeout`.
   template <class Rep, class Period>
   T get(std::chrono::duration<Rep, Period> timeout) const {
-    return detail::unbox<T>(ref_->call(detail::CoordOp::get, nullptr, 0,
+    return detail::unwrap<T>(*ref_, ref_->call(detail::CoordOp::get, nullptr, 0,
                                        std::chrono::duration_cast<std::chrono::nanoseconds>(timeout)).value);
   }
 
@@ -47,7 +48,8 @@ class Variable {
  private:
   Variable(std::string name, Client* client)
       : ref_(std::make_shared<detail::CoordRef>(client, detail::CoordKind::variable, std::move(name),
-                                                detail::type_name(typeid(T)), 0)) {}
+                                                detail::type_name(typeid(T)), 0,
+                                                detail::Serializable<T>)) {}
   std::shared_ptr<detail::CoordRef> ref_;
 };
 

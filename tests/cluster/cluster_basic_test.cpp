@@ -26,16 +26,6 @@ std::string printed(const auto& f) {
   return os.str();
 }
 
-template <class F>
-std::string error_of(F&& call) {
-  try {
-    call();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "(no exception)";
-}
-
 }  // namespace
 
 TEST_CASE("Cluster.submit_result" * doctest::timeout(60)) {
@@ -319,28 +309,6 @@ TEST_CASE("Cluster.unsupported_features_fail_with_cask_error" * doctest::timeout
     int n = 0;
   };
   CHECK_THROWS_AS((void)client.submit_actor<Counter>(), cask::Error);
-  // Coordination objects: bounded, on a thread of its own, in case the call hangs.
-  auto outcome = std::make_shared<std::string>();
-  auto done = std::make_shared<Latch>();
-  std::thread t([&client, outcome, done] {
-    try {
-      cask::Queue<int> q{"q", client};
-      q.put(1);
-      *outcome = "no error";
-    } catch (const cask::Error& e) {
-      *outcome = std::string("cask::Error: ") + e.what();
-    } catch (const std::exception& e) {
-      *outcome = std::string("other: ") + e.what();
-    }
-    done->count_down();
-  });
-  const bool returned = done->wait_for(1);
-  CHECK(returned);
-  if (returned) {
-    t.join();
-    CHECK(contains(*outcome, "cask::Error: "));
-  } else {
-    t.detach();
-  }
+  // (Coordination objects work in cluster mode: cluster_coordination_test.cpp.)
   CHECK(client.submit(inc, 1).result(kPatience) == 2);
 }

@@ -63,6 +63,17 @@ inline bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
+/// The message of the exception `call` throws ("(no exception)" when it throws none).
+template <class F>
+std::string error_of(F&& call) {
+  try {
+    call();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "(no exception)";
+}
+
 /// A one-shot event for callbacks that run on cask's threads.
 class Latch {
  public:

@@ -22,6 +22,9 @@
 #include <vector>
 
 #include "cask/detail/future_core.hpp"
+#include "cask/detail/hashing.hpp"
+#include "cask/errors.hpp"
+#include "cask/remote.hpp"
 
 namespace cask {
 class Client;
@@ -69,8 +72,11 @@ class CoordRef {
  public:
   /// Opens (or creates) the object `name` of `kind` holding values of `type`. `limit` is a
   /// semaphore's maximum of leases (0 for other kinds). Throws cask::Error when an object
-  /// of that kind and name exists with another type or limit, CommError when closed.
-  CoordRef(Client* client, CoordKind kind, std::string name, std::string type, std::size_t limit);
+  /// of that kind and name exists with another type or limit, CommError when closed, and
+  /// SerializationError when the client's cluster runs in other processes and the values
+  /// cannot cross (`crossable` false: `type` has no to_json/from_json).
+  CoordRef(Client* client, CoordKind kind, std::string name, std::string type, std::size_t limit,
+           bool crossable = true);
   ~CoordRef();
   CoordRef(const CoordRef&) = delete;
   CoordRef& operator=(const CoordRef&) = delete;
@@ -85,6 +91,8 @@ class CoordRef {
 
   const std::string& name() const noexcept { return name_; }
   CoordKind kind() const noexcept { return kind_; }
+  /// The object lives in another process (the cluster's scheduler): values cross as bytes.
+  bool remote() const noexcept { return remote_; }
 
  private:
   /// Inside a task: counts the leases it took through this handle (+1 acquire, -1 release).
@@ -92,6 +100,7 @@ class CoordRef {
 
   const CoordKind kind_;
   const std::string name_;
+  bool remote_ = false;
   std::shared_ptr<CoordChannel> channel_;
 };
 
@@ -103,6 +112,25 @@ Value box(T value) {
 template <class T>
 const T& unbox(const Value& v) {
   return *static_cast<const T*>(v.get());
+}
+
+/// A value for the object behind `ref`: by pointer in-process, as MessagePack bytes when
+/// the object lives in another process (a T that cannot cross never gets a remote handle).
+template <class T>
+Value wrap(const CoordRef& ref, T value) {
+  if constexpr (Serializable<T>) {
+    if (ref.remote()) return std::make_shared<const Bytes>(encode(value));
+  }
+  return box(std::move(value));
+}
+/// The T in a value the object answered; a remote one is decoded here, so bytes that do
+/// not decode throw SerializationError at this call only.
+template <class T>
+T unwrap(const CoordRef& ref, const Value& v) {
+  if constexpr (Serializable<T>) {
+    if (ref.remote()) return decode<T>(*static_cast<const Bytes*>(v.get()));
+  }
+  return unbox<T>(v);
 }
 
 }  // namespace cask::detail
