@@ -92,6 +92,7 @@ std::unique_ptr<caf::actor_system_config> make_node_config() {
   cfg->add_message_type<ClusterInfo>("cask.ClusterInfo");
   cfg->add_message_type<ClusterStats>("cask.ClusterStats");
   cfg->add_message_type<SchedulerCounters>("cask.SchedulerCounters");
+  cfg->add_message_type<WireActorCall>("cask.WireActorCall");
   return cfg;
 }
 
