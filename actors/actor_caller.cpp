@@ -21,6 +21,10 @@ struct CallerState {
   std::shared_ptr<Pending> pending = std::make_shared<Pending>();
   std::exception_ptr lost;  // the worker is gone: every call fails with this
   bool releasing = false;
+  // Set while calls are pending: the handles may all be gone by then, and an actor
+  // without handles ends as "unreachable" (an error its link would pass on to the
+  // client's supervisor) instead of answering them.
+  caf::actor keep_alive;
 };
 
 using self_ptr = actor_caller_actor::stateful_pointer<CallerState>;
@@ -30,7 +34,9 @@ void complete(const CallRequestPtr& req, Status status, Value value, std::except
 }
 
 void maybe_quit(self_ptr self) {
-  if (self->state.releasing && self->state.pending->empty()) self->quit();
+  if (!self->state.pending->empty()) return;
+  self->state.keep_alive = nullptr;
+  if (self->state.releasing) self->quit();
 }
 
 void on_outcome(self_ptr self, WireOutcome& o) {
@@ -86,6 +92,7 @@ actor_caller_actor::behavior_type caller_main(self_ptr self, CallerInit init) {
         if (st.lost) return complete(req, Status::error, nullptr, st.lost);
         req->wire.reply_to = caf::actor_cast<caf::actor>(self);
         (*st.pending)[req->wire.key] = req;
+        st.keep_alive = caf::actor_cast<caf::actor>(self);
         self->send(caf::actor_cast<cluster_worker_actor>(st.init.worker), acall_atom::value,
                    req->wire);
         req->wire.args.clear();  // sent: no need to keep the bytes

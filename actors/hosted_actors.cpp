@@ -189,6 +189,9 @@ void cancel(const std::string& actor_key) {
     table().actors.erase(it);
   }
   h.client->send_to(h.host, cancel_atom::value);
+  // Then quit: dropping the last handle of a live host would end it as "unreachable", an
+  // error that its link passes on to the client's supervisor (and everything linked to it).
+  h.client->send_to(h.host, release_atom::value);
 }
 
 void release(const std::vector<std::string>& keys) {

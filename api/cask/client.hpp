@@ -195,15 +195,6 @@ class Client {
     static_assert(std::is_constructible_v<T, Args&...>,
                   "cask::Client::submit_actor: T cannot be constructed from these arguments");
     const std::string type = detail::type_name(typeid(T));
-    auto construct = [type, name = opts.name, stored = std::make_tuple(std::move(args)...)] {
-      auto instance = std::apply([](const auto&... a) { return std::make_shared<T>(a...); }, stored);
-      auto ref = std::make_shared<detail::ActorRef>(std::move(instance), type, name);
-      if (!name.empty()) detail::name_actor(ref);
-      return Actor<T>(std::move(ref));
-    };
-    detail::CallableId id{type};
-    options task_opts;
-    task_opts.pure = false;  // every submit_actor makes a new instance
     if (remote_) {
       if constexpr ((detail::Serializable<std::decay_t<Args>> && ...)) {
         std::vector<detail::Bytes> encoded{detail::encode(args)...};  // braces: left to right
@@ -215,6 +206,15 @@ class Client {
                                  "> cannot cross processes (not Serializable)");
       }
     }
+    auto construct = [type, name = opts.name, stored = std::make_tuple(std::move(args)...)] {
+      auto instance = std::apply([](const auto&... a) { return std::make_shared<T>(a...); }, stored);
+      auto ref = std::make_shared<detail::ActorRef>(std::move(instance), type, name);
+      if (!name.empty()) detail::name_actor(ref);
+      return Actor<T>(std::move(ref));
+    };
+    detail::CallableId id{type};
+    options task_opts;
+    task_opts.pure = false;  // every submit_actor makes a new instance
     return Future<Actor<T>>(submit_one(detail::make_task(false, task_opts, id, std::move(construct))));
   }
 
