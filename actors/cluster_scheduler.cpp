@@ -592,7 +592,11 @@ cluster_scheduler_actor::behavior_type scheduler_main(self_ptr self, ClusterSche
             case TState::waiting: ++s.waiting; break;
             case TState::ready: ++s.queued; break;
             case TState::processing: ++s.processing; break;
-            case TState::memory: ++s.finished; break;
+            case TState::memory:
+              ++s.finished;
+              // A constructor task held in memory is a live hosted actor (cask/remote_actor.hpp).
+              if (t.spec.function.starts_with("cask.actor:")) ++s.actors;
+              break;
             case TState::erred: ++s.erred; break;
             default: break;
           }

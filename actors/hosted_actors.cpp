@@ -108,7 +108,7 @@ std::exception_ptr method_error(const Hosted& h, const WireActorCall& c, const A
 
 Bytes lookup_missing_actor(const Bytes& args) {
   auto [name] = decode_args<std::string>(args, kLookupFunction);
-  throw Error("cask::Error: no live actor is named \"" + name + "\"");
+  throw Error("cask::Error: no live actor is named \"" + name + "\" (or has that key)");
 }
 // Here, in the worker's code, so that every worker has it.
 const RemoteRegistrar lookup_registrar{

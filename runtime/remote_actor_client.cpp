@@ -7,6 +7,7 @@
 #include "cask/errors.hpp"
 #include "runtime/client_state.hpp"
 #include "runtime/remote_actor.hpp"
+#include "runtime/task_context.hpp"
 
 namespace cask::detail {
 namespace {
@@ -168,16 +169,33 @@ CorePtr submit_remote_actor(const std::shared_ptr<ClientState>& client, const st
   return future;
 }
 
-std::shared_ptr<ActorRef> find_remote_actor(const std::shared_ptr<ClientState>& client, const std::string& name,
-                                            const std::string& type) {
+namespace {
+/// Meets the live task with `key` (or runs the lookup, which fails) and makes a handle.
+std::shared_ptr<ActorRef> lookup(const std::shared_ptr<ClientState>& client, const std::string& key,
+                                 const std::string& name, const std::string& type, const std::string& what) {
   TaskSpec spec;
-  spec.key = named_key(name);
+  spec.key = key;
   spec.name = "get_actor";
   spec.type = &typeid(RemoteActorInfo);
-  spec.remote = constructor_call(kLookupFunction, kLookupSignature, {encode(name)});
+  spec.remote = constructor_call(kLookupFunction, kLookupSignature, {encode(what)});
   CorePtr anchor = submit_task(client, std::move(spec));
-  anchor->wait();
+  anchor->wait();  // inside a task, its slot is handed back meanwhile
   return make_ref(client, anchor, type, name, nullptr);
+}
+}  // namespace
+
+std::shared_ptr<ActorRef> remote_actor_by_key(const std::string& key, const std::string& name,
+                                              const std::string& type) {
+  TaskContext* task = current_task();
+  auto client = task && task->client ? task->client->shared_from_this() : default_client();
+  if (!client || !client->remote())
+    throw Error("cask::Error: actor " + key + " arrived outside a cluster client");
+  return lookup(client, key, name, type, key);
+}
+
+std::shared_ptr<ActorRef> find_remote_actor(const std::shared_ptr<ClientState>& client, const std::string& name,
+                                            const std::string& type) {
+  return lookup(client, named_key(name), name, type, name);
 }
 
 }  // namespace cask::detail

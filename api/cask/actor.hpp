@@ -94,6 +94,12 @@ CorePtr submit_remote_actor(const std::shared_ptr<ClientState>& client, const st
 std::shared_ptr<ActorRef> find_remote_actor(const std::shared_ptr<ClientState>& client,
                                             const std::string& name, const std::string& type);
 
+/// An Actor handle arriving in another process (a task's argument): the live actor whose
+/// constructor task has `key`, through the current task's client (or the default client).
+/// cask::Error when it is gone.
+std::shared_ptr<ActorRef> remote_actor_by_key(const std::string& key, const std::string& name,
+                                              const std::string& type);
+
 /// Registers a named actor (ref->name()); cask::Error when a live actor has that name.
 void name_actor(const std::shared_ptr<ActorRef>& ref);
 
@@ -192,6 +198,20 @@ class Actor {
 
   std::shared_ptr<detail::ActorRef> ref_;
 };
+
+/// An Actor crosses processes (as a task's argument, say) as its key: the receiving side
+/// finds the live instance by it and holds it while its handle lives. Embedded clients
+/// never serialise it.
+template <class T>
+void to_json(nlohmann::json& j, const Actor<T>& actor) {
+  if (!actor.valid()) throw Error("cask::Error: an empty Actor cannot cross processes");
+  j = nlohmann::json{{"actor", actor.key()}, {"name", actor.name()}};
+}
+template <class T>
+void from_json(const nlohmann::json& j, Actor<T>& actor) {
+  actor = Actor<T>(detail::remote_actor_by_key(j.at("actor").get<std::string>(), j.at("name").get<std::string>(),
+                                               detail::type_name(typeid(T))));
+}
 
 namespace detail {
 /// The value of a Future<Actor<T>>: the handle itself.
