@@ -28,6 +28,7 @@
 #include <cask/cask.hpp>
 
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
 #include <stdexcept>
 #include <string>
@@ -98,7 +99,10 @@ CASK_ACTOR(Counter, increment, value);
 CASK_REMOTE(customer);
 
 int main() {
-  cask::Client client{{.workers = 4, .threads_per_worker = 1}};
+  // With CASK_SCHEDULER_ADDRESS set, that cluster (examples/run_on_cluster.sh).
+  cask::Client client = std::getenv("CASK_SCHEDULER_ADDRESS")
+                            ? cask::Client{}
+                            : cask::Client{{.workers = 4, .threads_per_worker = 1}};
   cask::Actor<BankAccount> account = client.submit_actor<BankAccount>(kOpening).result();
   cask::Actor<Counter> counter = client.submit_actor<Counter>(cask::actor_options{.name = "operations"}).result();
   std::cout << "bank account opened with " << kOpening << "; counter actor \"" << counter.name()

@@ -38,10 +38,13 @@ int bump_named(std::string name, int times) {
   return counter.call(&Counter::get).result();
 }
 
+int add_through(cask::Actor<Counter> counter, int k) { return counter.call(&Counter::add, k).result(); }
+
 CASK_ACTOR(Counter, increment, add, get, fail_if, hold, pid, scale);
 CASK_ACTOR_INIT(Counter, int);
 CASK_ACTOR(Tracker, ping);
 CASK_ACTOR_INIT(Tracker, std::string);
 CASK_REMOTE(bump_named);
+CASK_REMOTE(add_through);
 
 }  // namespace cluster_tasks

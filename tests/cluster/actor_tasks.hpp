@@ -9,6 +9,8 @@
 
 #include <string>
 
+#include <cask/cask.hpp>
+
 namespace cluster_tasks {
 
 /// A counter whose calls are observable from the test process.
@@ -54,5 +56,8 @@ struct Unlisted {
 /// A task: looks up the named Counter from inside the task (get_client().get_actor),
 /// increments it `times` times and returns its value.
 int bump_named(std::string name, int times);
+
+/// A task given an actor handle as its argument: adds k through it, returns the result.
+int add_through(cask::Actor<Counter> counter, int k);
 
 }  // namespace cluster_tasks

@@ -240,3 +240,38 @@ TEST_CASE("ClusterActor.killing_the_hosting_worker_fails_pending_and_later_calls
   CHECK(fresh.call(&Counter::increment).result(kPatience) == 8);
   CHECK(fresh.call(&Counter::pid).result(kPatience) != host);
 }
+
+TEST_CASE("ClusterActor.handles_cross_into_tasks_and_the_client_serves_on_after_dropping_them" *
+          doctest::timeout(60)) {
+  ScratchDir dir;
+  const std::string gate = dir.file("hold.gate"), log = dir.file("hold.log");
+  OpenOnExit guard{{gate}};
+  cask::LocalCluster cluster{cluster_options()};
+  cask::Client client{cluster};
+  auto counter = client.submit_actor<Counter>().result(kPatience);
+  // Tasks on both workers get the handle as an argument and call the actor through it.
+  std::vector<cask::Future<int>> tasks;
+  for (int i = 0; i < 6; ++i) tasks.push_back(client.submit(add_through, counter, 1));
+  std::set<int> seen;
+  for (auto& t : tasks) seen.insert(t.result(kPatience));
+  CHECK(seen == std::set<int>{1, 2, 3, 4, 5, 6});
+  CHECK(client.stats().actors == 1);
+  // Drop the only handle while calls are pending: they still get their results, and the
+  // client's own machinery (waiters with timeouts) keeps working afterwards.
+  auto held = counter.call(&Counter::hold, gate, log);
+  auto after = counter.call(&Counter::increment);
+  REQUIRE(wait_for_line(log, "start"));
+  counter = {};
+  open_gate(gate);
+  CHECK(held.result(kPatience) == 6);
+  CHECK(after.result(kPatience) == 7);
+  auto slow = client.submit(nap, 200);
+  CHECK_THROWS_AS(cask::wait(std::vector{slow}, 10ms), cask::TimeoutError);
+  CHECK(slow.result(kPatience) == 1);
+  CHECK(eventually([&] { return client.stats().actors == 0; }));
+  // A handle sent after its actor is gone fails that task with a clear error.
+  auto doomed = client.submit_actor<Counter>().result(kPatience);
+  doomed.cancel();
+  auto late = client.submit(add_through, doomed, 1);
+  CHECK_THROWS_AS((void)late.result(kPatience), cask::Error);
+}
