@@ -220,7 +220,7 @@ TEST_CASE("ClusterActor.killing_the_hosting_worker_fails_pending_and_later_calls
   OpenOnExit guard{{gate}};
   cask::LocalCluster cluster{cluster_options()};
   cask::Client client{cluster};
-  auto counter = client.submit_actor<Counter>().result(kPatience);
+  auto counter = client.submit_actor<Counter>(cask::actor_options{.name = "victim"}).result(kPatience);
   const int host = counter.call(&Counter::pid).result(kPatience);
   auto held = counter.call(&Counter::hold, gate, log);
   auto queued = counter.call(&Counter::increment);
@@ -235,10 +235,14 @@ TEST_CASE("ClusterActor.killing_the_hosting_worker_fails_pending_and_later_calls
     CHECK(contains(what, counter.key()));
   }
   CHECK_THROWS_AS((void)counter.call(&Counter::increment).result(kPatience), cask::CommError);
+  // Its name does not lead to a fresh instance built elsewhere: the actor is lost.
+  const std::string lookup = error_of<cask::Error>([&] { (void)client.get_actor<Counter>("victim"); });
+  CHECK(contains(lookup, "lost"));
   // The cluster serves on: a new actor lands on the surviving worker.
   auto fresh = client.submit_actor<Counter>(7).result(kPatience);
   CHECK(fresh.call(&Counter::increment).result(kPatience) == 8);
   CHECK(fresh.call(&Counter::pid).result(kPatience) != host);
+  CHECK(client.stats().actors == 1);
 }
 
 TEST_CASE("ClusterActor.handles_cross_into_tasks_and_the_client_serves_on_after_dropping_them" *
