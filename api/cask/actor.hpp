@@ -19,6 +19,9 @@
 // on cancel(); a later call fails with cask::Error naming the actor.
 // Thread-safety: an Actor handle may be used from any thread and passed into tasks, which
 // may call it too.
+// On a remote cluster the type must be registered with CASK_ACTOR (and CASK_ACTOR_INIT for
+// constructors with arguments, see cask/remote_actor.hpp); calls take the listed methods
+// only, with Serializable arguments, and go straight to the worker hosting the instance.
 #pragma once
 
 #include <cstring>
