@@ -123,8 +123,10 @@ CorePtr ActorRef::call_remote(const void* method, const std::string& label, cons
   req->decode = decode;
   req->job = job;
   req->wire = WireActorCall{key_, type_, m->name, m->signature, std::move(args), core->key(), {}};
-  req->on_cancel.emplace(job->stop.get_token(), std::function<void()>([&link, key = core->key()] {
-                           link.client->send_to(link.caller, ccancel_atom::value, key);
+  // The future may outlive every handle (and the link): the callback keeps what it uses.
+  req->on_cancel.emplace(job->stop.get_token(),
+                         std::function<void()>([client = link.client, caller = link.caller, key = core->key()] {
+                           client->send_to(caller, ccancel_atom::value, key);
                          }));
   if (!link.client->send_to(link.caller, call_atom::value, std::move(req)))
     throw CommError("cask::CommError: the client is closed");

@@ -25,6 +25,16 @@ struct OpenOnExit {
   }
 };
 
+/// A LocalCluster of two workers, a client of it, and a gate for Counter::hold, opened
+/// first at scope exit (so that no held call keeps a stopping worker waiting).
+struct GatedCluster {
+  ScratchDir dir;
+  const std::string gate = dir.file("hold.gate"), log = dir.file("hold.log");
+  cask::LocalCluster cluster{cluster_options()};
+  cask::Client client{cluster};
+  OpenOnExit guard{{gate}};
+};
+
 template <class E, class F>
 std::string error_of(F&& f) {
   try {
@@ -57,11 +67,8 @@ TEST_CASE("ClusterActor.calls_run_one_at_a_time_in_order_on_one_worker" * doctes
 }
 
 TEST_CASE("ClusterActor.call_futures_work_with_timeouts_wait_and_as_completed" * doctest::timeout(60)) {
-  ScratchDir dir;
-  const std::string gate = dir.file("hold.gate"), log = dir.file("hold.log");
-  OpenOnExit guard{{gate}};
-  cask::LocalCluster cluster{cluster_options()};
-  cask::Client client{cluster};
+  GatedCluster g;
+  auto& [dir, gate, log, cluster, client, guard] = g;
   auto counter = client.submit_actor<Counter>(1).result(kPatience);
   auto held = counter.call(&Counter::hold, gate, log);
   auto behind = counter.call(&Counter::add, 10);  // queued behind the held call
@@ -196,11 +203,8 @@ TEST_CASE("ClusterActor.cancel_destroys_the_instance_and_later_calls_fail_naming
 }
 
 TEST_CASE("ClusterActor.cancelling_a_queued_call_skips_it" * doctest::timeout(60)) {
-  ScratchDir dir;
-  const std::string gate = dir.file("hold.gate"), log = dir.file("hold.log");
-  OpenOnExit guard{{gate}};
-  cask::LocalCluster cluster{cluster_options()};
-  cask::Client client{cluster};
+  GatedCluster g;
+  auto& [dir, gate, log, cluster, client, guard] = g;
   auto counter = client.submit_actor<Counter>().result(kPatience);
   auto held = counter.call(&Counter::hold, gate, log);
   REQUIRE(wait_for_line(log, "start"));
@@ -215,11 +219,8 @@ TEST_CASE("ClusterActor.cancelling_a_queued_call_skips_it" * doctest::timeout(60
 }
 
 TEST_CASE("ClusterActor.killing_the_hosting_worker_fails_pending_and_later_calls" * doctest::timeout(60)) {
-  ScratchDir dir;
-  const std::string gate = dir.file("hold.gate"), log = dir.file("hold.log");
-  OpenOnExit guard{{gate}};
-  cask::LocalCluster cluster{cluster_options()};
-  cask::Client client{cluster};
+  GatedCluster g;
+  auto& [dir, gate, log, cluster, client, guard] = g;
   auto counter = client.submit_actor<Counter>(cask::actor_options{.name = "victim"}).result(kPatience);
   const int host = counter.call(&Counter::pid).result(kPatience);
   auto held = counter.call(&Counter::hold, gate, log);
@@ -247,11 +248,8 @@ TEST_CASE("ClusterActor.killing_the_hosting_worker_fails_pending_and_later_calls
 
 TEST_CASE("ClusterActor.handles_cross_into_tasks_and_the_client_serves_on_after_dropping_them" *
           doctest::timeout(60)) {
-  ScratchDir dir;
-  const std::string gate = dir.file("hold.gate"), log = dir.file("hold.log");
-  OpenOnExit guard{{gate}};
-  cask::LocalCluster cluster{cluster_options()};
-  cask::Client client{cluster};
+  GatedCluster g;
+  auto& [dir, gate, log, cluster, client, guard] = g;
   auto counter = client.submit_actor<Counter>().result(kPatience);
   // Tasks on both workers get the handle as an argument and call the actor through it.
   std::vector<cask::Future<int>> tasks;
