@@ -349,14 +349,16 @@ def cluster_actor_pipelined(client, cfg):
     for _ in range(cfg.runs):
         t0 = time.perf_counter()
         calls = [counter.inc(1) for _ in range(n)]
-        for c in calls:
-            expected += 1
-            assert c.result() == expected
+        got = sorted(c.result() for c in calls)
         rates.append(n / (time.perf_counter() - t0))
+        # Dask runs the calls one at a time but does not keep their arrival order.
+        assert got == list(range(expected + 1, expected + n + 1))
+        expected += n
     emit({"case": f"cluster_actor_pipelined_{size_name(n)}", "impl": "dask",
           "value": median(rates), "unit": "calls/s", "n": n, "runs": cfg.runs,
           "run_values": rates,
-          "note": "n counter.inc(1) issued at once, then every result in order; median over runs"})
+          "note": "n counter.inc(1) issued at once, then every result (each value once; Dask "
+                  "does not keep the calls' order); median over runs"})
 
 
 CASES = [
