@@ -14,6 +14,7 @@
 #include "cask/remote.hpp"
 #include "runtime/cluster_node.hpp"
 #include "runtime/log.hpp"
+#include "runtime/remote_actor.hpp"
 
 namespace cask::detail {
 namespace {
@@ -79,7 +80,8 @@ void fetch(self_ptr self, const caf::actor& holder, std::vector<std::string> key
   auto worker = caf::actor_cast<cluster_worker_actor>(holder);
   self->request(worker, kFetchTimeout, fetch_atom::value, keys)
       .then(
-          [self](std::vector<WireData>& data) {
+          [self, holder](std::vector<WireData>& data) {
+            HolderScope from(holder);  // an actor's handle needs to know its worker
             for (auto& d : data) {
               auto it = self->state.keys.find(d.key);
               if (it == self->state.keys.end()) continue;
@@ -112,6 +114,7 @@ void on_outcomes(self_ptr self, std::vector<WireOutcome>& outcomes) {
         if (o.has_value) {  // pushed by the worker with the outcome: no fetch needed
           if (!any_pending(ks)) break;
           try {
+            HolderScope from(o.holder);  // an actor's handle needs to know its worker
             complete(ks, Status::finished, ks.decode(o.value.get_bytes()), nullptr);
           } catch (...) {
             complete(ks, Status::error, nullptr, std::current_exception());

@@ -30,6 +30,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "actors/cluster_objects.hpp"
+#include "actors/cluster_actor_protocols.hpp"
 #include "actors/protocols.hpp"
 #include "cask/stats.hpp"
 
@@ -259,7 +260,11 @@ using cluster_worker_actor = caf::typed_actor<
     caf::reacts_to<free_atom, std::vector<std::string>>,           // scheduler: drop results
     caf::replies_to<fetch_atom, std::vector<std::string>>::with<std::vector<WireData>>,
     caf::reacts_to<flush_atom>,  // from its own slots: results are ready to report
-    caf::reacts_to<stop_atom>>;
+    caf::reacts_to<stop_atom>,
+    // hosted actors (actors/cluster_actor_protocols.hpp)
+    caf::reacts_to<acall_atom, WireActorCall>,
+    caf::reacts_to<acancel_atom, std::string>,
+    caf::reacts_to<ccancel_atom, std::string>>;
 
 /// A client's proxy actor: hears the outcomes of the keys it wants.
 using outcome_listener_actor = caf::typed_actor<

@@ -484,6 +484,7 @@ void on_worker_down(self_ptr self, const caf::actor_addr& addr, const std::strin
                          [&](const WorkerEntry& w) { return w.handle.address() == addr; });
   if (it == st.workers.end()) return;
   const caf::actor lost = it->handle;
+  const std::string lost_name = it->name;
   log::warn("worker " + it->name + " left (" + why + ")");
   st.workers.erase(it);
   ++st.counters.workers_lost;
@@ -496,7 +497,15 @@ void on_worker_down(self_ptr self, const caf::actor_addr& addr, const std::strin
     if (t.state == TState::processing) were_running.push_back(key);
     if (t.state == TState::memory) were_held.push_back(key);
   }
-  for (const auto& key : were_held) lose_value(self, key);
+  for (const auto& key : were_held) {
+    // A hosted actor's state died with its worker: constructing it again elsewhere would
+    // hand its name and handles a fresh instance (cask/remote_actor.hpp). It fails instead.
+    if (Task* t = find(self, key); t && t->spec.function.starts_with("cask.actor:"))
+      fail(self, key, error_bytes_of<CommError>("cask::CommError: actor " + key + " was lost with worker " +
+                                                lost_name + " (" + why + ")"));
+    else
+      lose_value(self, key);
+  }
   for (const auto& key : were_running) {
     Task* t = find(self, key);
     if (!t || t->state != TState::processing) continue;
@@ -594,7 +603,11 @@ cluster_scheduler_actor::behavior_type scheduler_main(self_ptr self, ClusterSche
             case TState::waiting: ++s.waiting; break;
             case TState::ready: ++s.queued; break;
             case TState::processing: ++s.processing; break;
-            case TState::memory: ++s.finished; break;
+            case TState::memory:
+              ++s.finished;
+              // A constructor task held in memory is a live hosted actor (cask/remote_actor.hpp).
+              if (t.spec.function.starts_with("cask.actor:")) ++s.actors;
+              break;
             case TState::erred: ++s.erred; break;
             default: break;
           }

@@ -7,6 +7,7 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "actors/hosted_actors.hpp"
 #include "cask/errors.hpp"
 #include "runtime/execution_pool.hpp"
 #include "runtime/log.hpp"
@@ -263,6 +264,7 @@ cluster_worker_actor::behavior_type worker_main(self_ptr self, ClusterWorkerInit
       },
       [self](free_atom, std::vector<std::string>& keys) {
         for (const auto& k : keys) self->state.init.store->erase(k);
+        hosted_actors::release(keys);  // a freed constructor key: nobody holds the actor
       },
       [self](fetch_atom, std::vector<std::string>& keys) {
         std::vector<WireData> out;
@@ -279,6 +281,9 @@ cluster_worker_actor::behavior_type worker_main(self_ptr self, ClusterWorkerInit
       },
       [self](flush_atom) { flush(self); },
       [self](stop_atom) { self->quit(); },
+      [](acall_atom, WireActorCall& call) { hosted_actors::call(call); },
+      [](acancel_atom, std::string& actor_key) { hosted_actors::cancel(actor_key); },
+      [](ccancel_atom, std::string& call_key) { hosted_actors::cancel_call(call_key); },
   };
 }
 

@@ -24,6 +24,10 @@
 //                                crosses between the worker processes. MB/s = bytes moved /
 //                                (consumer submitted -> its body starts: fetch + decode).
 //                                Placement is checked with the pids the values carry.
+//   cluster_actor_roundtrip      counter.call(&BenchCounter::inc, 1).result(), one after
+//                                the other, on an actor hosted by one worker; µs as above
+//   cluster_actor_pipelined_<n>  n such calls issued at once, then their results in order;
+//                                calls/s
 //
 // Output: one JSON object per line, as cask_bench ("case", "impl", "value", "unit", extras;
 // "case": "info" records describe the setup). Every case starts from an empty scheduler
@@ -352,6 +356,71 @@ void transfer(cask::Client& client, const Config& cfg) {
       .print();
 }
 
+// --- actors ------------------------------------------------------------------------------
+
+void actor_roundtrip(cask::Client& client, const Config& cfg) {
+  const int warmup = cfg.quick ? 50 : 200;
+  const int per_run = cfg.roundtrip_trials ? cfg.roundtrip_trials : (cfg.quick ? 200 : 1000);
+  auto counter = client.submit_actor<BenchCounter>().result();
+  long expected = 0;
+  for (int i = 0; i < warmup; ++i) expected = counter.call(&BenchCounter::inc, 1L).result();
+  std::vector<double> all, run_medians;
+  for (int r = 0; r < cfg.repeats(); ++r) {
+    std::vector<double> us;
+    us.reserve(per_run);
+    for (int i = 0; i < per_run; ++i) {
+      const auto t0 = Clock::now();
+      const long v = counter.call(&BenchCounter::inc, 1L).result();
+      us.push_back(seconds_since(t0) * 1e6);
+      if (v != ++expected) throw std::runtime_error("cluster_actor_roundtrip: wrong result");
+    }
+    run_medians.push_back(median(us));
+    all.insert(all.end(), us.begin(), us.end());
+  }
+  Record("cluster_actor_roundtrip")
+      .field("impl", "cask")
+      .field("value", median(run_medians))
+      .field("unit", "us")
+      .field("p10", percentile(all, 10))
+      .field("p90", percentile(all, 90))
+      .field("p99", percentile(all, 99))
+      .field("runs", cfg.repeats())
+      .field("calls_per_run", per_run)
+      .field("warmup", warmup)
+      .list("run_medians", run_medians)
+      .field("note", "actor.call(&BenchCounter::inc, 1).result(), one after the other from the "
+                     "client thread; median over runs of the per-call median")
+      .print();
+}
+
+std::size_t actor_calls(const Config& cfg) { return cfg.quick ? 1000 : 10000; }
+
+void actor_pipelined(cask::Client& client, const Config& cfg) {
+  const std::size_t n = actor_calls(cfg);
+  auto counter = client.submit_actor<BenchCounter>().result();
+  std::vector<double> rates;
+  long expected = 0;
+  for (int r = 0; r < cfg.repeats(); ++r) {
+    const auto t0 = Clock::now();
+    std::vector<cask::Future<long>> calls;
+    calls.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) calls.push_back(counter.call(&BenchCounter::inc, 1L));
+    for (auto& c : calls)
+      if (c.result() != ++expected) throw std::runtime_error("cluster_actor_pipelined: out of order");
+    rates.push_back(double(n) / seconds_since(t0));
+  }
+  Record("cluster_actor_pipelined_" + size_name(n))
+      .field("impl", "cask")
+      .field("value", median(rates))
+      .field("unit", "calls/s")
+      .field("n", n)
+      .field("runs", cfg.repeats())
+      .list("run_values", rates)
+      .field("note", "n actor.call(&BenchCounter::inc, 1) issued at once, then every result "
+                     "in order (checked); median over runs")
+      .print();
+}
+
 // ---------------------------------------------------------------------------------------
 
 struct Case {
@@ -366,6 +435,8 @@ std::vector<Case> cases_for(const Config& cfg) {
       {"cluster_queue", queue_pairs},
       {"cluster_tree_reduction_" + size_name(cfg.tasks_n()), tree_reduction},
       {"cluster_transfer_" + std::to_string(cfg.transfer_mb()) + "mb", transfer},
+      {"cluster_actor_roundtrip", actor_roundtrip},
+      {"cluster_actor_pipelined_" + size_name(actor_calls(cfg)), actor_pipelined},
   };
 }
 

@@ -50,5 +50,6 @@ CASK_REMOTE(add);
 CASK_REMOTE(worker_pid);
 CASK_REMOTE(make_blob);
 CASK_REMOTE(consume_blobs);
+CASK_ACTOR(BenchCounter, inc);
 
 }  // namespace cask_cluster_bench

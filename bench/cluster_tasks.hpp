@@ -29,4 +29,10 @@ std::string make_blob(int bytes, int tag);
 /// (after its arguments were fetched and decoded)}.
 std::vector<std::int64_t> consume_blobs(std::string a, std::string b);
 
+/// The actor of the actor cases (CASK_ACTOR): a counter, like the Python one.
+struct BenchCounter {
+  long n = 0;
+  long inc(long k) { return n += k; }
+};
+
 }  // namespace cask_cluster_bench

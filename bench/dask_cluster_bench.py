@@ -300,11 +300,74 @@ def cluster_transfer(client, cfg):
                   "deserialising); MB = 1e6 bytes; median over runs"})
 
 
+class BenchCounter:
+    """The actor of the actor cases (cask: BenchCounter with CASK_ACTOR)."""
+
+    def __init__(self):
+        self.n = 0
+
+    def inc(self, k):
+        self.n += k
+        return self.n
+
+
+def actor_calls(cfg):
+    return 1000 if cfg.quick else 10000
+
+
+def cluster_actor_roundtrip(client, cfg):
+    warmup = 50 if cfg.quick else 200
+    per_run = cfg.trials or (200 if cfg.quick else 1000)
+    counter = client.submit(BenchCounter, actor=True).result()
+    expected = 0
+    for _ in range(warmup):
+        expected = counter.inc(1).result()
+    all_us, run_medians = [], []
+    for _ in range(cfg.runs):
+        us = []
+        for _ in range(per_run):
+            t0 = time.perf_counter()
+            v = counter.inc(1).result()
+            us.append((time.perf_counter() - t0) * 1e6)
+            expected += 1
+            assert v == expected
+        run_medians.append(median(us))
+        all_us += us
+    all_us.sort()
+    emit({"case": "cluster_actor_roundtrip", "impl": "dask", "value": median(run_medians),
+          "unit": "us", "p10": pct(all_us, 10), "p90": pct(all_us, 90), "p99": pct(all_us, 99),
+          "runs": cfg.runs, "calls_per_run": per_run, "warmup": warmup,
+          "run_medians": run_medians,
+          "note": "counter.inc(1).result() on an actor (submit(BenchCounter, actor=True)), one "
+                  "after the other; median over runs of the per-call median"})
+
+
+def cluster_actor_pipelined(client, cfg):
+    n = actor_calls(cfg)
+    counter = client.submit(BenchCounter, actor=True).result()
+    rates, expected = [], 0
+    for _ in range(cfg.runs):
+        t0 = time.perf_counter()
+        calls = [counter.inc(1) for _ in range(n)]
+        got = sorted(c.result() for c in calls)
+        rates.append(n / (time.perf_counter() - t0))
+        # Dask runs the calls one at a time but does not keep their arrival order.
+        assert got == list(range(expected + 1, expected + n + 1))
+        expected += n
+    emit({"case": f"cluster_actor_pipelined_{size_name(n)}", "impl": "dask",
+          "value": median(rates), "unit": "calls/s", "n": n, "runs": cfg.runs,
+          "run_values": rates,
+          "note": "n counter.inc(1) issued at once, then every result (each value once; Dask "
+                  "does not keep the calls' order); median over runs"})
+
+
 CASES = [
     ("cluster_map_gather", cluster_map_gather),
     ("cluster_roundtrip", cluster_roundtrip),
     ("cluster_tree_reduction", cluster_tree_reduction),
     ("cluster_transfer", cluster_transfer),
+    ("cluster_actor_roundtrip", cluster_actor_roundtrip),
+    ("cluster_actor_pipelined", cluster_actor_pipelined),
 ]
 
 
@@ -312,8 +375,10 @@ def record_name(name, cfg):
     """The case name of the records (sized as cask_cluster_bench names them)."""
     if name == "cluster_transfer":
         return f"{name}_{cfg.transfer_mb}mb"
-    if name == "cluster_roundtrip":
+    if name in ("cluster_roundtrip", "cluster_actor_roundtrip"):
         return name
+    if name == "cluster_actor_pipelined":
+        return f"{name}_{size_name(actor_calls(cfg))}"
     return f"{name}_{size_name(cfg.tasks_n)}"
 
 

@@ -53,12 +53,15 @@ CLUSTER_ROWS = [
      CLUSTER_RATIO_TARGET),
     ("cluster_transfer_100mb", "100 MB worker→worker transfer", "throughput", 500.0,
      "≥ 500 MB/s", None),
+    ("cluster_actor_roundtrip", "actor call round trip (median)", "latency", None, "", None),
+    ("cluster_actor_pipelined_10k", "actor calls pipelined, 10k", "throughput", None, "", None),
 ]
 # Labels ({} = the size) and ratio targets of the other sizes, by prefix.
 CLUSTER_SIZED = [
     ("cluster_map_gather_", "map+gather {}", CLUSTER_RATIO_TARGET),
     ("cluster_tree_reduction_", "tree reduction, {} leaves", CLUSTER_RATIO_TARGET),
     ("cluster_transfer_", "{} worker→worker transfer", None),
+    ("cluster_actor_pipelined_", "actor calls pipelined, {}", None),
 ]
 
 

@@ -28,6 +28,7 @@
 #include <cask/cask.hpp>
 
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
 #include <stdexcept>
 #include <string>
@@ -89,8 +90,19 @@ int customer(const cask::Actor<BankAccount>& account) {
   return kDeposits + kWithdrawals;
 }
 
+// Only needed on a remote cluster (the same program runs on one, see
+// examples/run_on_cluster.sh): the actor types, their constructors and methods, and the
+// task, by name.
+CASK_ACTOR(BankAccount, deposit, withdraw, balance);
+CASK_ACTOR_INIT(BankAccount, long);
+CASK_ACTOR(Counter, increment, value);
+CASK_REMOTE(customer);
+
 int main() {
-  cask::Client client{{.workers = 4, .threads_per_worker = 1}};
+  // With CASK_SCHEDULER_ADDRESS set, that cluster (examples/run_on_cluster.sh).
+  cask::Client client = std::getenv("CASK_SCHEDULER_ADDRESS")
+                            ? cask::Client{}
+                            : cask::Client{{.workers = 4, .threads_per_worker = 1}};
   cask::Actor<BankAccount> account = client.submit_actor<BankAccount>(kOpening).result();
   cask::Actor<Counter> counter = client.submit_actor<Counter>(cask::actor_options{.name = "operations"}).result();
   std::cout << "bank account opened with " << kOpening << "; counter actor \"" << counter.name()
@@ -127,6 +139,9 @@ int main() {
   } catch (const InsufficientFunds& e) {
     refused = true;
     std::cout << "withdraw(1000000) refused: " << e.what() << "\n";
+  } catch (const cask::RemoteError& e) {  // on a remote cluster: the type's name and message
+    refused = e.type_name() == "InsufficientFunds";
+    std::cout << "withdraw(1000000) refused: " << std::string(e.what()).substr(e.type_name().size() + 2) << "\n";
   }
   const long after = account.call(&BankAccount::balance).result();
   std::cout << "balance after the refused withdrawal: " << after << "\n";

@@ -7,6 +7,7 @@
 #include "actors/reply.hpp"
 #include "cask/errors.hpp"
 #include "runtime/client_state.hpp"
+#include "runtime/remote_actor.hpp"
 #include "runtime/task_context.hpp"
 
 namespace cask::detail {
@@ -27,7 +28,10 @@ ActorRef::ActorRef(std::shared_ptr<void> instance, std::string type, std::string
   host_->host = host_->client->spawn_host(task->pool, key_, std::move(instance));
 }
 
-ActorRef::~ActorRef() { host_->client->send_to(host_->host, release_atom::value); }
+ActorRef::~ActorRef() {
+  if (host_) host_->client->send_to(host_->host, release_atom::value);
+  // remote_: the RemoteLink's destructor lets go of the instance.
+}
 
 CorePtr ActorRef::call(std::string call_name, const std::type_info& result, TaskFn fn) const {
   auto core = std::make_shared<FutureCore>(host_->client, fresh_key(call_name), std::move(call_name), result);
@@ -46,6 +50,7 @@ CorePtr ActorRef::call(std::string call_name, const std::type_info& result, Task
 }
 
 void ActorRef::cancel() const {
+  if (remote_) return cancel_remote(*remote_);
   if (host_->cancelled.exchange(true)) return;
   host_->client->send_to(host_->host, cancel_atom::value);
   if (!name_.empty())  // the name is free again

@@ -216,7 +216,7 @@ ClusterStats ClientState::stats() {
   }
   if (failure) throw CommError("cask::CommError: scheduler did not answer: " + system_->render(failure));
   out.future_actors = live_future_actors();
-  out.actors = live_actor_instances();
+  if (!remote_) out.actors = live_actor_instances();  // remote: the scheduler counted them
   for (const auto& pool : pools_) out.slots_busy += pool->busy();
   return out;
 }

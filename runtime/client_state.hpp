@@ -22,6 +22,7 @@
 #include <caf/actor.hpp>
 #include <caf/send.hpp>
 
+#include "actors/actor_caller.hpp"
 #include "actors/actor_host.hpp"
 #include "actors/cluster_protocols.hpp"
 #include "actors/protocols.hpp"
@@ -102,6 +103,9 @@ class ClientState : public std::enable_shared_from_this<ClientState> {
   /// Spawns an actor host (actors/actor_host.hpp) for an instance living on `pool`,
   /// linked to the supervisor so that it ends with the client. Throws CommError once closed.
   actor_host spawn_host(ExecutionPool* pool, std::string key, Value instance);
+  /// Spawns the caller of a remote actor instance (actors/actor_caller.hpp), linked to the
+  /// supervisor. Throws CommError once closed. Defined in runtime/remote_actor_client.cpp.
+  actor_caller_actor spawn_caller(CallerInit init);
 
  private:
   void connect(const ClientOptions& opts);

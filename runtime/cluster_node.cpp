@@ -97,6 +97,7 @@ std::unique_ptr<caf::actor_system_config> make_node_config() {
   cfg->add_message_type<WireOpened>("cask.WireOpened");
   cfg->add_message_type<WireCoord>("cask.WireCoord");
   cfg->add_message_type<WireCoordAnswer>("cask.WireCoordAnswer");
+  cfg->add_message_type<WireActorCall>("cask.WireActorCall");
   return cfg;
 }
 

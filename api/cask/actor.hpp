@@ -19,6 +19,9 @@
 // on cancel(); a later call fails with cask::Error naming the actor.
 // Thread-safety: an Actor handle may be used from any thread and passed into tasks, which
 // may call it too.
+// On a remote cluster the type must be registered with CASK_ACTOR (and CASK_ACTOR_INIT for
+// constructors with arguments, see cask/remote_actor.hpp); calls take the listed methods
+// only, with Serializable arguments, and go straight to the worker hosting the instance.
 #pragma once
 
 #include <cstring>
@@ -31,7 +34,9 @@
 
 #include "cask/detail/hashing.hpp"
 #include "cask/detail/task_spec.hpp"
+#include "cask/errors.hpp"
 #include "cask/future.hpp"
+#include "cask/remote_actor.hpp"
 
 namespace cask {
 
@@ -44,7 +49,8 @@ struct actor_options {
 
 namespace detail {
 
-struct HostLink;  // runtime: the host actor and the client it lives in
+struct HostLink;    // runtime: the host actor and the client it lives in
+struct RemoteLink;  // runtime/remote_actor.hpp: an instance on a worker of a remote cluster
 
 /// What all copies of one Actor<T> share. Its destructor releases the actor.
 class ActorRef : public std::enable_shared_from_this<ActorRef> {
@@ -52,6 +58,8 @@ class ActorRef : public std::enable_shared_from_this<ActorRef> {
   /// Hosts `instance` on the worker running the current task (only valid inside a task,
   /// which is how submit_actor constructs actors). Registers `name` when not empty.
   ActorRef(std::shared_ptr<void> instance, std::string type, std::string name);
+  /// An instance on a worker of a remote cluster (runtime/remote_actor_client.cpp).
+  explicit ActorRef(std::shared_ptr<RemoteLink> remote);
   ~ActorRef();
   ActorRef(const ActorRef&) = delete;
   ActorRef& operator=(const ActorRef&) = delete;
@@ -60,14 +68,40 @@ class ActorRef : public std::enable_shared_from_this<ActorRef> {
   CorePtr call(std::string call_name, const std::type_info& result, TaskFn fn) const;
   void cancel() const;
 
+  bool remote() const noexcept { return remote_ != nullptr; }
+  /// Queues one call on a remote instance: the registered method with this identity
+  /// (method_identity), its arguments as encode_args bytes, `decode` for its result.
+  /// NotRegisteredError when the method is not in the type's CASK_ACTOR; `label` names it.
+  CorePtr call_remote(const void* method, const std::string& label, const std::type_info& result,
+                      Bytes args, std::shared_ptr<const void> (*decode)(const Bytes&)) const;
+
   const std::string& key() const noexcept { return key_; }
   const std::string& type() const noexcept { return type_; }
   const std::string& name() const noexcept { return name_; }
 
  private:
   std::string key_, type_, name_;
-  std::shared_ptr<HostLink> host_;
+  std::shared_ptr<HostLink> host_;      // embedded
+  std::shared_ptr<RemoteLink> remote_;  // remote cluster
 };
+
+/// A remote client's submit_actor: submits the constructor task (NotRegisteredError when
+/// it is not registered here or no worker runs it) and returns the core of the
+/// Future<Actor<T>>, which `wrap` completes with the handle once the instance exists.
+CorePtr submit_remote_actor(const std::shared_ptr<ClientState>& client, const std::string& type,
+                            const ActorConstructor& ctor, std::vector<Bytes> args,
+                            const std::string& name, const std::type_info& result,
+                            std::shared_ptr<const void> (*wrap)(std::shared_ptr<ActorRef>));
+
+/// A remote client's get_actor: the live actor named `name`, or cask::Error.
+std::shared_ptr<ActorRef> find_remote_actor(const std::shared_ptr<ClientState>& client,
+                                            const std::string& name, const std::string& type);
+
+/// An Actor handle arriving in another process (a task's argument): the live actor whose
+/// constructor task has `key`, through the current task's client (or the default client).
+/// cask::Error when it is gone.
+std::shared_ptr<ActorRef> remote_actor_by_key(const std::string& key, const std::string& name,
+                                              const std::string& type);
 
 /// Registers a named actor (ref->name()); cask::Error when a live actor has that name.
 void name_actor(const std::shared_ptr<ActorRef>& ref);
@@ -122,6 +156,7 @@ class Actor {
     static_assert((!detail::is_future<Args> && ...),
                   "cask::Actor::call: calls take plain values; pass f.result() instead of a Future");
     using R = std::decay_t<std::invoke_result_t<const F&, T&, Args&...>>;
+    if (ref_->remote()) return call_remote<R>(f, args...);
     std::string call_name = ref_->type() + "." + detail::method_name(f);
     detail::TaskFn fn = [f, stored = std::make_tuple(std::move(args)...)](
                             std::span<const detail::Value> in) mutable -> detail::Value {
@@ -144,7 +179,49 @@ class Actor {
   friend bool operator==(const Actor& a, const Actor& b) { return a.ref_ == b.ref_; }
 
  private:
+  /// On a remote cluster: a CASK_ACTOR method with Serializable arguments, converted to
+  /// the method's parameter types and encoded here.
+  template <class R, class F, class... Args>
+  Future<R> call_remote(const F& f, const Args&... args) const {
+    using Traits = detail::method_traits<F>;
+    if constexpr (Traits::is_method) {
+      if constexpr (Traits::serializable && sizeof...(Args) == std::tuple_size_v<typename Traits::params>) {
+        auto bytes = [&]<std::size_t... I>(std::index_sequence<I...>) {
+          return detail::encode_args(static_cast<std::tuple_element_t<I, typename Traits::params>>(args)...);
+        }(std::index_sequence_for<Args...>{});
+        return Future<R>(ref_->call_remote(detail::method_identity(f), detail::method_name(f), typeid(R),
+                                           std::move(bytes), &detail::decode_value<R>));
+      }
+    }
+    throw NotRegisteredError("cask::NotRegisteredError: " + ref_->type() + "." + detail::method_name(f) +
+                             " cannot run on a remote cluster: only methods listed in CASK_ACTOR, "
+                             "with Serializable arguments and result, can");
+  }
+
+
   std::shared_ptr<detail::ActorRef> ref_;
 };
+
+/// An Actor crosses processes (as a task's argument, say) as its key: the receiving side
+/// finds the live instance by it and holds it while its handle lives. Embedded clients
+/// never serialise it.
+template <class T>
+void to_json(nlohmann::json& j, const Actor<T>& actor) {
+  if (!actor.valid()) throw Error("cask::Error: an empty Actor cannot cross processes");
+  j = nlohmann::json{{"actor", actor.key()}, {"name", actor.name()}};
+}
+template <class T>
+void from_json(const nlohmann::json& j, Actor<T>& actor) {
+  actor = Actor<T>(detail::remote_actor_by_key(j.at("actor").get<std::string>(), j.at("name").get<std::string>(),
+                                               detail::type_name(typeid(T))));
+}
+
+namespace detail {
+/// The value of a Future<Actor<T>>: the handle itself.
+template <class T>
+std::shared_ptr<const void> wrap_actor(std::shared_ptr<ActorRef> ref) {
+  return std::make_shared<const Actor<T>>(std::move(ref));
+}
+}  // namespace detail
 
 }  // namespace cask

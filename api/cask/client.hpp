@@ -195,6 +195,17 @@ class Client {
     static_assert(std::is_constructible_v<T, Args&...>,
                   "cask::Client::submit_actor: T cannot be constructed from these arguments");
     const std::string type = detail::type_name(typeid(T));
+    if (remote_) {
+      if constexpr ((detail::Serializable<std::decay_t<Args>> && ...)) {
+        std::vector<detail::Bytes> encoded{detail::encode(args)...};  // braces: left to right
+        return Future<Actor<T>>(detail::submit_remote_actor(
+            state_, type, detail::actor_constructor<T, std::decay_t<Args>...>(), std::move(encoded),
+            opts.name, typeid(Actor<T>), &detail::wrap_actor<T>));
+      } else {
+        throw NotRegisteredError("cask::NotRegisteredError: the arguments of submit_actor<" + type +
+                                 "> cannot cross processes (not Serializable)");
+      }
+    }
     auto construct = [type, name = opts.name, stored = std::make_tuple(std::move(args)...)] {
       auto instance = std::apply([](const auto&... a) { return std::make_shared<T>(a...); }, stored);
       auto ref = std::make_shared<detail::ActorRef>(std::move(instance), type, name);
@@ -204,8 +215,6 @@ class Client {
     detail::CallableId id{type};
     options task_opts;
     task_opts.pure = false;  // every submit_actor makes a new instance
-    if (remote_)
-      throw Error("cask::Error: actors (submit_actor) are not available on a remote cluster yet");
     return Future<Actor<T>>(submit_one(detail::make_task(false, task_opts, id, std::move(construct))));
   }
 
@@ -213,6 +222,7 @@ class Client {
   /// none, or it is not a T.
   template <class T>
   Actor<T> get_actor(const std::string& name) const {
+    if (remote_) return Actor<T>(detail::find_remote_actor(state_, name, detail::type_name(typeid(T))));
     return Actor<T>(detail::find_actor(state_, name, detail::type_name(typeid(T))));
   }
 

@@ -1,0 +1,122 @@
+#include "actors/actor_caller.hpp"
+
+#include <unordered_map>
+
+#include <caf/actor_cast.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "cask/errors.hpp"
+
+namespace cask::detail {
+namespace {
+
+using Pending = std::unordered_map<std::string, CallRequestPtr>;
+
+struct CallerState {
+  CallerState() = default;  // not an aggregate: CAF would construct it from the actor pointer
+  CallerInit init;
+  // Shared with the cleanup functor, which runs after the state may be gone.
+  std::shared_ptr<Pending> pending = std::make_shared<Pending>();
+  std::exception_ptr lost;  // the worker is gone: every call fails with this
+  bool releasing = false;
+  // Set while calls are pending: the handles may all be gone by then, and an actor
+  // without handles ends as "unreachable" (an error its link would pass on to the
+  // client's supervisor) instead of answering them.
+  caf::actor keep_alive;
+};
+
+using self_ptr = actor_caller_actor::stateful_pointer<CallerState>;
+
+void complete(const CallRequestPtr& req, Status status, Value value, std::exception_ptr error) {
+  if (auto core = req->core.lock()) core->complete(status, std::move(value), std::move(error));
+}
+
+void maybe_quit(self_ptr self) {
+  if (!self->state.pending->empty()) return;
+  self->state.keep_alive = nullptr;
+  if (self->state.releasing) self->quit();
+}
+
+void on_outcome(self_ptr self, WireOutcome& o) {
+  auto& pending = *self->state.pending;
+  auto it = pending.find(o.key);
+  if (it == pending.end()) return;
+  auto req = std::move(it->second);
+  pending.erase(it);
+  switch (o.status) {
+    case WireStatus::finished:
+      try {
+        complete(req, Status::finished, req->decode(o.value), nullptr);
+      } catch (...) {
+        complete(req, Status::error, nullptr, std::current_exception());
+      }
+      break;
+    case WireStatus::error:
+      try {
+        rethrow_remote(o.error);
+      } catch (...) {
+        complete(req, Status::error, nullptr, std::current_exception());
+      }
+      break;
+    default:
+      complete(req, Status::cancelled, nullptr, std::make_exception_ptr(CancelledError(o.key)));
+      break;
+  }
+}
+
+actor_caller_actor::behavior_type caller_main(self_ptr self, CallerInit init) {
+  self->state.init = std::move(init);
+  self->link_to(self->state.init.supervisor);
+  self->monitor(self->state.init.worker);
+  // The client closes (or the caller fails): nobody will answer the pending calls.
+  self->attach_functor([pending = self->state.pending] {
+    for (auto& [key, req] : *pending)
+      complete(req, Status::cancelled, nullptr, std::make_exception_ptr(CancelledError(key)));
+    pending->clear();
+  });
+  self->set_down_handler([self](caf::down_msg& msg) {
+    auto& st = self->state;
+    if (msg.source != st.init.worker.address()) return;
+    st.lost = std::make_exception_ptr(CommError("cask::CommError: the worker hosting actor " +
+                                                st.init.actor_key + " was lost (" +
+                                                self->system().render(msg.reason) + ")"));
+    for (auto& [key, req] : *st.pending) complete(req, Status::error, nullptr, st.lost);
+    st.pending->clear();
+    maybe_quit(self);
+  });
+  return {
+      [self](call_atom, CallRequestPtr& req) {
+        auto& st = self->state;
+        if (st.lost) return complete(req, Status::error, nullptr, st.lost);
+        req->wire.reply_to = caf::actor_cast<caf::actor>(self);
+        (*st.pending)[req->wire.key] = req;
+        st.keep_alive = caf::actor_cast<caf::actor>(self);
+        self->send(caf::actor_cast<cluster_worker_actor>(st.init.worker), acall_atom::value,
+                   req->wire);
+        req->wire.args.clear();  // sent: no need to keep the bytes
+      },
+      [self](outcome_atom, std::vector<WireOutcome>& outcomes) {
+        for (auto& o : outcomes) on_outcome(self, o);
+        maybe_quit(self);
+      },
+      [self](ccancel_atom, std::string& call_key) {
+        if (self->state.pending->count(call_key) && !self->state.lost)
+          self->send(caf::actor_cast<cluster_worker_actor>(self->state.init.worker),
+                     ccancel_atom::value, std::move(call_key));
+      },
+      [self](release_atom) {
+        self->state.releasing = true;
+        maybe_quit(self);
+      },
+  };
+}
+
+}  // namespace
+
+actor_caller_actor spawn_actor_caller(caf::actor_system& sys, CallerInit init) {
+  return sys.spawn(caller_main, std::move(init));
+}
+
+}  // namespace cask::detail

@@ -1,0 +1,279 @@
+// Cluster mode, actors: CASK_ACTOR types constructed on one worker of a LocalCluster of two
+// worker processes, called from the client, from a second client and from tasks; named
+// actors; lifetime (last handle, disconnect, cancel); and the error paths: unregistered
+// type, constructor or method, a signature that differs on the worker, a throwing method,
+// the hosting worker killed. Actor calls that must stay pending are gated on files
+// (Counter::hold), never on sleeps.
+#include <set>
+#include <string>
+#include <vector>
+
+#include "actor_tasks.hpp"
+#include "cluster_util.hpp"
+#include "tasks.hpp"
+
+using namespace cask_cluster_test;
+using namespace cluster_tasks;
+
+namespace {
+
+/// Opens gates at scope exit, so that a failed REQUIRE never leaves a call polling.
+struct OpenOnExit {
+  std::vector<std::string> gates;
+  ~OpenOnExit() {
+    for (const auto& g : gates) open_gate(g);
+  }
+};
+
+/// A LocalCluster of two workers, a client of it, and a gate for Counter::hold, opened
+/// first at scope exit (so that no held call keeps a stopping worker waiting).
+struct GatedCluster {
+  ScratchDir dir;
+  const std::string gate = dir.file("hold.gate"), log = dir.file("hold.log");
+  cask::LocalCluster cluster{cluster_options()};
+  cask::Client client{cluster};
+  OpenOnExit guard{{gate}};
+};
+
+template <class E, class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const E& e) {
+    return e.what();
+  }
+  return "(no exception)";
+}
+
+}  // namespace
+
+TEST_CASE("ClusterActor.calls_run_one_at_a_time_in_order_on_one_worker" * doctest::timeout(60)) {
+  cask::LocalCluster cluster{cluster_options()};
+  cask::Client client{cluster};
+  auto counter = client.submit_actor<Counter>().result(kPatience);
+  auto started = client.submit_actor<Counter>(40).result(kPatience);  // CASK_ACTOR_INIT(Counter, int)
+  REQUIRE(counter.valid());
+  std::vector<cask::Future<int>> calls;
+  for (int i = 0; i < 200; ++i) calls.push_back(counter.call(&Counter::increment));  // pipelined
+  for (int i = 0; i < 200; ++i) CHECK(calls[i].result(kPatience) == i + 1);
+  CHECK(counter.call(&Counter::add, 5).result(kPatience) == 205);
+  CHECK(counter.call(&Counter::get).result(kPatience) == 205);
+  CHECK(started.call(&Counter::increment).result(kPatience) == 41);
+  // Every call ran in one worker process, not in this one.
+  const int host = counter.call(&Counter::pid).result(kPatience);
+  const auto workers = cluster.worker_pids();
+  CHECK(std::find(workers.begin(), workers.end(), host) != workers.end());
+  for (int i = 0; i < 5; ++i) CHECK(counter.call(&Counter::pid).result(kPatience) == host);
+}
+
+TEST_CASE("ClusterActor.call_futures_work_with_timeouts_wait_and_as_completed" * doctest::timeout(60)) {
+  GatedCluster g;
+  auto& [dir, gate, log, cluster, client, guard] = g;
+  auto counter = client.submit_actor<Counter>(1).result(kPatience);
+  auto held = counter.call(&Counter::hold, gate, log);
+  auto behind = counter.call(&Counter::add, 10);  // queued behind the held call
+  REQUIRE(wait_for_line(log, "start"));
+  CHECK_THROWS_AS(held.result(50ms), cask::TimeoutError);
+  CHECK_THROWS_AS(cask::wait(std::vector{held, behind}, 50ms, cask::FIRST_COMPLETED), cask::TimeoutError);
+  CHECK(held.status() == cask::Status::pending);
+  CHECK(behind.status() == cask::Status::pending);
+  open_gate(gate);
+  std::vector<int> values;
+  for (auto& f : cask::as_completed(std::vector{held, behind})) values.push_back(f.result());
+  CHECK(values == std::vector<int>{1, 11});  // in the order they ran
+  auto [done, not_done] = cask::wait(std::vector{held, behind}, kPatience);
+  CHECK(done.size() == 2);
+  CHECK(not_done.empty());
+}
+
+TEST_CASE("ClusterActor.a_throwing_method_fails_that_call_only" * doctest::timeout(60)) {
+  cask::LocalCluster cluster{cluster_options()};
+  cask::Client client{cluster};
+  auto counter = client.submit_actor<Counter>().result(kPatience);
+  CHECK(counter.call(&Counter::fail_if, 3).result(kPatience) == 3);
+  auto failed = counter.call(&Counter::fail_if, -7);
+  const std::string what = error_of<cask::RemoteError>([&] { (void)failed.result(kPatience); });
+  CHECK(contains(what, "TaskFailure"));
+  CHECK(contains(what, "negative -7"));
+  CHECK(failed.status() == cask::Status::error);
+  // The actor lives on, its state untouched by the failed call.
+  CHECK(counter.call(&Counter::increment).result(kPatience) == 4);
+}
+
+TEST_CASE("ClusterActor.unregistered_type_constructor_or_method_fails_at_the_call" * doctest::timeout(60)) {
+  cask::LocalCluster cluster{cluster_options()};
+  cask::Client client{cluster};
+  // A type without CASK_ACTOR.
+  const std::string type = error_of<cask::NotRegisteredError>([&] { (void)client.submit_actor<Unlisted>(); });
+  CHECK(contains(type, "Unlisted"));
+  // A constructor of the type that nobody registered with CASK_ACTOR_INIT.
+  const std::string ctor = error_of<cask::NotRegisteredError>([&] { (void)client.submit_actor<Counter>(2, 3); });
+  CHECK(contains(ctor, "Counter(int, int)"));
+  // A method missing from CASK_ACTOR's list.
+  auto counter = client.submit_actor<Counter>().result(kPatience);
+  const std::string method = error_of<cask::NotRegisteredError>([&] { (void)counter.call(&Counter::unlisted); });
+  CHECK(contains(method, "Counter"));
+  CHECK(contains(method, "unlisted"));
+  // A lambda is no registered method either.
+  CHECK_THROWS_AS((void)counter.call([](Counter& c) { return c.n; }), cask::NotRegisteredError);
+  // Nothing above disturbed the actor.
+  CHECK(counter.call(&Counter::increment).result(kPatience) == 1);
+}
+
+TEST_CASE("ClusterActor.a_method_with_another_signature_on_the_worker_fails_that_call" * doctest::timeout(60)) {
+  cask::LocalCluster cluster{cluster_options()};
+  cask::Client client{cluster};
+  auto counter = client.submit_actor<Counter>(3).result(kPatience);
+  // Here scale is int(int); the workers' copy is int(std::string).
+  auto call = counter.call(&Counter::scale, 2);
+  const std::string what = error_of<cask::NotRegisteredError>([&] { (void)call.result(kPatience); });
+  CHECK(contains(what, "scale"));
+  CHECK(contains(what, "int(int)"));
+  CHECK(contains(what, "std::"));
+  CHECK(counter.call(&Counter::get).result(kPatience) == 3);
+}
+
+TEST_CASE("ClusterActor.named_actors_are_found_from_another_client_and_from_tasks" * doctest::timeout(60)) {
+  cask::LocalCluster cluster{cluster_options()};
+  cask::Client client{cluster};
+  auto hits = client.submit_actor<Counter>(cask::actor_options{.name = "hits"}).result(kPatience);
+  CHECK(hits.name() == "hits");
+  cask::Client other{cluster};
+  auto same = other.get_actor<Counter>("hits");
+  CHECK(same.call(&Counter::add, 10).result(kPatience) == 10);
+  CHECK(hits.call(&Counter::get).result(kPatience) == 10);
+  // A task on a worker looks it up through get_client().
+  CHECK(client.submit(bump_named, std::string("hits"), 5).result(kPatience) == 15);
+  CHECK(hits.call(&Counter::increment).result(kPatience) == 16);
+  // A second live actor with that name fails that submit.
+  auto twice = client.submit_actor<Counter>(cask::actor_options{.name = "hits"});
+  CHECK(contains(error_of<cask::Error>([&] { (void)twice.result(kPatience); }), "hits"));
+  auto from_other = other.submit_actor<Counter>(cask::actor_options{.name = "hits"}, 1);
+  CHECK_THROWS_AS((void)from_other.result(kPatience), cask::Error);
+  CHECK(hits.call(&Counter::get).result(kPatience) == 16);  // the first one is untouched
+  // Unknown names and other types are clear errors.
+  const std::string unknown = error_of<cask::Error>([&] { (void)other.get_actor<Counter>("nobody"); });
+  CHECK(contains(unknown, "nobody"));
+  const std::string wrong = error_of<cask::Error>([&] { (void)other.get_actor<Tracker>("hits"); });
+  CHECK(contains(wrong, "Counter"));
+  CHECK(contains(wrong, "Tracker"));
+}
+
+TEST_CASE("ClusterActor.the_instance_goes_with_the_last_handle_anywhere" * doctest::timeout(60)) {
+  ScratchDir dir;
+  const std::string log = dir.file("tracker.log");
+  cask::LocalCluster cluster{cluster_options()};
+  cask::Client client{cluster};
+  auto other = std::make_unique<cask::Client>(cluster);
+  {
+    auto tracker = client.submit_actor<Tracker>(cask::actor_options{.name = "t"}, log).result(kPatience);
+    CHECK(tracker.call(&Tracker::ping).result(kPatience) == "pong");
+    auto held = other->get_actor<Tracker>("t");
+    { auto dropped = std::move(tracker); }  // this client's handles are gone...
+    // ...but the other client's handle keeps it: its calls still run.
+    CHECK(held.call(&Tracker::ping).result(kPatience) == "pong");
+    CHECK(count_lines(log, "destroyed") == 0);
+  }
+  // The other client's handle went at the end of the scope.
+  CHECK(wait_for_line(log, "destroyed"));
+  CHECK_THROWS_AS((void)client.get_actor<Tracker>("t"), cask::Error);  // the name is free
+  // A client that disconnects takes its actors with it.
+  const std::string log2 = dir.file("tracker2.log");
+  auto kept = other->submit_actor<Tracker>(log2).result(kPatience);
+  CHECK(kept.call(&Tracker::ping).result(kPatience) == "pong");
+  other.reset();
+  CHECK(wait_for_line(log2, "destroyed"));
+  CHECK(count_lines(log2, "destroyed") == 1);
+}
+
+TEST_CASE("ClusterActor.cancel_destroys_the_instance_and_later_calls_fail_naming_it" * doctest::timeout(60)) {
+  ScratchDir dir;
+  const std::string log = dir.file("tracker.log");
+  cask::LocalCluster cluster{cluster_options()};
+  cask::Client client{cluster};
+  auto tracker = client.submit_actor<Tracker>(cask::actor_options{.name = "gone"}, log).result(kPatience);
+  CHECK(tracker.call(&Tracker::ping).result(kPatience) == "pong");
+  tracker.cancel();
+  CHECK(wait_for_line(log, "destroyed"));
+  const std::string what = error_of<cask::Error>([&] { (void)tracker.call(&Tracker::ping).result(kPatience); });
+  CHECK(contains(what, tracker.key()));
+  // The name is free again once the cancelled actor is gone.
+  auto again = client.submit_actor<Tracker>(cask::actor_options{.name = "gone"}, dir.file("t2.log"));
+  CHECK(again.result(kPatience).call(&Tracker::ping).result(kPatience) == "pong");
+}
+
+TEST_CASE("ClusterActor.cancelling_a_queued_call_skips_it" * doctest::timeout(60)) {
+  GatedCluster g;
+  auto& [dir, gate, log, cluster, client, guard] = g;
+  auto counter = client.submit_actor<Counter>().result(kPatience);
+  auto held = counter.call(&Counter::hold, gate, log);
+  REQUIRE(wait_for_line(log, "start"));
+  auto skipped = counter.call(&Counter::add, 100);
+  auto after = counter.call(&Counter::add, 1);
+  skipped.cancel();
+  CHECK(skipped.status() == cask::Status::cancelled);
+  CHECK_THROWS_AS((void)skipped.result(), cask::CancelledError);
+  open_gate(gate);
+  CHECK(held.result(kPatience) == 0);
+  CHECK(after.result(kPatience) == 1);  // the cancelled add(100) never ran
+}
+
+TEST_CASE("ClusterActor.killing_the_hosting_worker_fails_pending_and_later_calls" * doctest::timeout(60)) {
+  GatedCluster g;
+  auto& [dir, gate, log, cluster, client, guard] = g;
+  auto counter = client.submit_actor<Counter>(cask::actor_options{.name = "victim"}).result(kPatience);
+  const int host = counter.call(&Counter::pid).result(kPatience);
+  auto held = counter.call(&Counter::hold, gate, log);
+  auto queued = counter.call(&Counter::increment);
+  REQUIRE(wait_for_line(log, "start"));
+  const auto pids = cluster.worker_pids();
+  const auto index = std::size_t(std::find(pids.begin(), pids.end(), host) - pids.begin());
+  REQUIRE(index < pids.size());
+  cluster.kill_worker(index);
+  for (auto* f : {&held, &queued}) {
+    const std::string what = error_of<cask::CommError>([&] { (void)f->result(kPatience); });
+    CHECK(contains(what, "was lost"));
+    CHECK(contains(what, counter.key()));
+  }
+  CHECK_THROWS_AS((void)counter.call(&Counter::increment).result(kPatience), cask::CommError);
+  // Its name does not lead to a fresh instance built elsewhere: the actor is lost.
+  const std::string lookup = error_of<cask::Error>([&] { (void)client.get_actor<Counter>("victim"); });
+  CHECK(contains(lookup, "lost"));
+  // The cluster serves on: a new actor lands on the surviving worker.
+  auto fresh = client.submit_actor<Counter>(7).result(kPatience);
+  CHECK(fresh.call(&Counter::increment).result(kPatience) == 8);
+  CHECK(fresh.call(&Counter::pid).result(kPatience) != host);
+  CHECK(client.stats().actors == 1);
+}
+
+TEST_CASE("ClusterActor.handles_cross_into_tasks_and_the_client_serves_on_after_dropping_them" *
+          doctest::timeout(60)) {
+  GatedCluster g;
+  auto& [dir, gate, log, cluster, client, guard] = g;
+  auto counter = client.submit_actor<Counter>().result(kPatience);
+  // Tasks on both workers get the handle as an argument and call the actor through it.
+  std::vector<cask::Future<int>> tasks;
+  for (int i = 0; i < 6; ++i) tasks.push_back(client.submit(add_through, counter, 1));
+  std::set<int> seen;
+  for (auto& t : tasks) seen.insert(t.result(kPatience));
+  CHECK(seen == std::set<int>{1, 2, 3, 4, 5, 6});
+  CHECK(client.stats().actors == 1);
+  // Drop the only handle while calls are pending: they still get their results, and the
+  // client's own machinery (waiters with timeouts) keeps working afterwards.
+  auto held = counter.call(&Counter::hold, gate, log);
+  auto after = counter.call(&Counter::increment);
+  REQUIRE(wait_for_line(log, "start"));
+  counter = {};
+  open_gate(gate);
+  CHECK(held.result(kPatience) == 6);
+  CHECK(after.result(kPatience) == 7);
+  auto slow = client.submit(nap, 200);
+  CHECK_THROWS_AS(cask::wait(std::vector{slow}, 10ms), cask::TimeoutError);
+  CHECK(slow.result(kPatience) == 1);
+  CHECK(eventually([&] { return client.stats().actors == 0; }));
+  // A handle sent after its actor is gone fails that task with a clear error.
+  auto doomed = client.submit_actor<Counter>().result(kPatience);
+  doomed.cancel();
+  auto late = client.submit(add_through, doomed, 1);
+  CHECK_THROWS_AS((void)late.result(kPatience), cask::Error);
+}
