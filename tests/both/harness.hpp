@@ -16,6 +16,7 @@
 #include <doctest/doctest.h>
 
 #include "cluster_util.hpp"
+#include "tasks.hpp"
 
 namespace cask_both {
 
@@ -77,6 +78,37 @@ std::string task_error_message(const Env& env, const F& f, const std::string& ty
   FAIL("result() did not throw");
   return {};
 }
+
+/// A gate file in the case's scratch directory and the log its tasks (cluster_tasks::gated)
+/// write "start"/"done"/"stopped" to. Opened at the latest when destroyed, so a failing
+/// case leaves no task blocked on a shared cluster.
+class Gate {
+ public:
+  Gate(Env& env, const std::string& name) : env_(env), path_(env.file(name)), log_(env.file(name + ".log")) {}
+  ~Gate() { open(); }
+  Gate(const Gate&) = delete;
+  Gate& operator=(const Gate&) = delete;
+
+  /// A fresh (pure=false) task returning `value` once the gate is open.
+  cask::Future<int> submit(int value, cask::options opts = {}) {
+    opts.pure = false;
+    return env_.client.submit(opts, cluster_tasks::gated, path_, log_, value, 20000);
+  }
+  void open() const { cask_cluster_test::open_gate(path_); }
+  /// How many of its tasks logged `line` ("start", "done", "stopped").
+  std::size_t count(const std::string& line) const { return cask_cluster_test::count_lines(log_, line); }
+  /// Bounded wait until `n` of its tasks logged `line`.
+  bool wait_for(std::size_t n, const std::string& line = "start") const {
+    return cask_cluster_test::eventually([&] { return count(line) >= n; });
+  }
+  const std::string& path() const { return path_; }
+  const std::string& log() const { return log_; }
+
+ private:
+  Env& env_;
+  std::string path_;
+  std::string log_;
+};
 
 /// True once `path` holds the line `line`, bounded by kPatience.
 inline bool logged(const std::string& path, const std::string& line) {

@@ -14,16 +14,6 @@ using namespace cluster_tasks;
 using namespace both_tasks;
 using cask_cluster_test::contains;
 using cask_cluster_test::eventually;
-using cask_cluster_test::open_gate;
-
-namespace {
-
-/// A task that runs until the file `gate` exists (value `value`), logging to `log`.
-cask::Future<int> submit_gated(Env& env, const std::string& gate, const std::string& log, int value) {
-  return env.client.submit(cask::options{.pure = false}, gated, gate, log, value, 20000);
-}
-
-}  // namespace
 
 BOTH_CASE("Submit.returns_value", 30) {
   cask::Future<int> f = env.client.submit(inc, 41);
@@ -60,14 +50,14 @@ BOTH_CASE("Submit.task_knows_its_key", 30) {
 }
 
 BOTH_CASE("Submit.returns_at_once_while_cluster_is_busy", 30) {
-  const std::string gate = env.file("gate"), log = env.file("log");
-  auto a = submit_gated(env, gate, log, 1);
-  auto b = submit_gated(env, gate, log, 2);
-  REQUIRE(eventually([&] { return cask_cluster_test::count_lines(log, "start") == 2; }));
+  Gate gate(env, "gate");
+  auto a = gate.submit(1);
+  auto b = gate.submit(2);
+  REQUIRE(gate.wait_for(2));
   cask::Future<int> queued = env.client.submit(inc, 5);  // both slots busy: returns pending
   CHECK(queued.status() == cask::Status::pending);
   CHECK_FALSE(queued.done());
-  open_gate(gate);
+  gate.open();
   CHECK(queued.result(kPatience) == 6);
   CHECK(a.result(kPatience) + b.result(kPatience) == 3);
 }
@@ -129,8 +119,8 @@ BOTH_CASE("Gather.rethrows_first_error_in_order", 30) {
 }
 
 BOTH_CASE("Gather.throws_cancelled_error_for_cancelled_future", 30) {
-  const std::string gate = env.file("gate"), log = env.file("log");
-  auto g = submit_gated(env, gate, log, 1);
+  Gate gate(env, "gate");
+  auto g = gate.submit(1);
   std::vector<cask::Future<int>> fs{env.client.submit(inc, 1), g};
   g.cancel();
   CHECK_THROWS_AS((void)env.client.gather(fs), cask::CancelledError);
@@ -159,29 +149,29 @@ BOTH_CASE("Future.exception_of_erred_future", 30) {
 }
 
 BOTH_CASE("Future.exception_is_null_when_pending_or_finished", 30) {
-  const std::string gate = env.file("gate"), log = env.file("log");
-  auto g = submit_gated(env, gate, log, 1);
+  Gate gate(env, "gate");
+  auto g = gate.submit(1);
   CHECK(g.exception() == nullptr);
-  open_gate(gate);
+  gate.open();
   CHECK(g.result(kPatience) == 1);
   CHECK(g.exception() == nullptr);
 }
 
 BOTH_CASE("Future.result_timeout_expires_then_value_arrives", 30) {
-  const std::string gate = env.file("gate"), log = env.file("log");
-  auto g = submit_gated(env, gate, log, 9);
+  Gate gate(env, "gate");
+  auto g = gate.submit(9);
   CHECK_THROWS_AS((void)g.result(50ms), cask::TimeoutError);
   CHECK_THROWS_AS((void)g.result(0ms), cask::Error);  // TimeoutError is a cask::Error
   CHECK_FALSE(g.done());
-  open_gate(gate);
+  gate.open();
   CHECK(g.result(kPatience) == 9);
 }
 
 BOTH_CASE("Future.result_until", 30) {
-  const std::string gate = env.file("gate"), log = env.file("log");
-  auto g = submit_gated(env, gate, log, 4);
+  Gate gate(env, "gate");
+  auto g = gate.submit(4);
   CHECK_THROWS_AS((void)g.result_until(std::chrono::steady_clock::now() + 30ms), cask::TimeoutError);
-  open_gate(gate);
+  gate.open();
   CHECK(g.result_until(std::chrono::steady_clock::now() + kPatience) == 4);
 }
 
@@ -195,8 +185,8 @@ BOTH_CASE("Future.prints_like_dask", 30) {
   auto f = env.client.submit(greet, std::string("x"));
   (void)f.result(kPatience);
   CHECK(printed(f) == "Future: greet status: finished, type: std::string, key: " + f.key());
-  const std::string gate = env.file("gate"), log = env.file("log");
-  auto p = submit_gated(env, gate, log, 1);
+  Gate gate(env, "gate");
+  auto p = gate.submit(1);
   CHECK(contains(printed(p), "status: pending"));
   p.cancel();
   CHECK(printed(p) == "Future: gated status: cancelled, type: int, key: " + p.key());
@@ -222,12 +212,12 @@ BOTH_CASE("Future.copies_compare_equal", 30) {
 }
 
 BOTH_CASE("Future.result_waited_on_from_many_threads", 30) {
-  const std::string gate = env.file("gate"), log = env.file("log");
-  auto g = submit_gated(env, gate, log, 21);
+  Gate gate(env, "gate");
+  auto g = gate.submit(21);
   std::vector<int> seen(4, 0);
   std::vector<std::thread> threads;
   for (int i = 0; i < 4; ++i) threads.emplace_back([&, i] { seen[i] = g.result(kPatience); });
-  open_gate(gate);
+  gate.open();
   for (auto& t : threads) t.join();
   CHECK(seen == std::vector{21, 21, 21, 21});
 }
@@ -254,16 +244,16 @@ BOTH_CASE("Stats.reports_workers_and_slots", 30) {
 }
 
 BOTH_CASE("Stats.counts_tasks_by_state_during_gated_run", 30) {
-  const std::string gate = env.file("gate"), log = env.file("log");
-  auto a = submit_gated(env, gate, log, 1);
-  auto b = submit_gated(env, gate, log, 2);
-  REQUIRE(eventually([&] { return cask_cluster_test::count_lines(log, "start") == 2; }));
+  Gate gate(env, "gate");
+  auto a = gate.submit(1);
+  auto b = gate.submit(2);
+  REQUIRE(gate.wait_for(2));
   auto waiting = env.client.submit(add, a, b);
   CHECK(eventually([&] {
     const auto s = env.client.stats();
     return s.slots_busy == 2 && s.processing >= 2 && s.waiting >= 1;
   }));
-  open_gate(gate);
+  gate.open();
   CHECK(waiting.result(kPatience) == 3);
   CHECK(eventually([&] {
     const auto s = env.client.stats();
