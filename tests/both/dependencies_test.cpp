@@ -104,9 +104,9 @@ BOTH_CASE("Dependencies.cancelling_dependent_leaves_input_running", 30) {
 
 BOTH_CASE("Dependencies.input_kept_while_dependent_needs_it", 30) {
   Gate gate(env, "gate");
-  auto blocker = gate.submit(1);
   auto input = env.client.submit(inc, 41);
   CHECK(input.result(kPatience) == 42);
+  auto blocker = gate.submit(1);
   auto dependent = env.client.submit(add, input, blocker);  // waits for the gate
   input = cask::Future<int>{};                               // the only handle is gone
   gate.open();
