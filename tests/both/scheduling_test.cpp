@@ -32,37 +32,48 @@ void check_order(const Env& env, const std::string& log, std::vector<std::string
   CHECK(ran == expected);
 }
 
-}  // namespace
-
-BOTH_CASE("Scheduling.higher_priority_runs_first", 30) {
+/// Holds both slots with a gated task each, has `submit(log)` queue tasks that append a tag
+/// to `log` (log_tag), frees one slot so that they run on it one by one, and checks the
+/// order they ran in.
+template <class Submit>
+void check_queue_order(Env& env, Submit submit, const std::vector<std::string>& expected) {
   Gate first(env, "first"), second(env, "second");
   auto a = first.submit(1), b = second.submit(2);
   REQUIRE(first.wait_for(1));
   REQUIRE(second.wait_for(1));
   const std::string log = env.file("order");
-  std::vector<cask::Future<int>> fs;
-  for (auto [tag, priority] : std::vector<std::pair<std::string, int>>{{"low", 0}, {"high", 10}, {"mid", 5}})
-    fs.push_back(env.client.submit(cask::options{.priority = priority}, log_tag, log, tag));
-  first.open();  // one slot frees: the queued tasks run on it one by one
+  std::vector<cask::Future<int>> fs = submit(log);
+  first.open();
   if (env.cluster()) second.open();  // some may have been sent ahead to the other worker
   for (auto& f : fs) CHECK(f.result(kPatience) > 0);
-  check_order(env, log, {"high", "mid", "low"});
+  check_order(env, log, expected);
   second.open();
   CHECK(a.result(kPatience) + b.result(kPatience) == 3);
 }
 
+}  // namespace
+
+BOTH_CASE("Scheduling.higher_priority_runs_first", 30) {
+  check_queue_order(
+      env,
+      [&](const std::string& log) {
+        std::vector<cask::Future<int>> fs;
+        for (auto [tag, priority] : std::vector<std::pair<std::string, int>>{{"low", 0}, {"high", 10}, {"mid", 5}})
+          fs.push_back(env.client.submit(cask::options{.priority = priority}, log_tag, log, tag));
+        return fs;
+      },
+      {"high", "mid", "low"});
+}
+
 BOTH_CASE("Scheduling.equal_priority_runs_in_submission_order", 30) {
-  Gate first(env, "first"), second(env, "second");
-  auto a = first.submit(1), b = second.submit(2);
-  REQUIRE(first.wait_for(1));
-  REQUIRE(second.wait_for(1));
-  const std::string log = env.file("order");
-  std::vector<cask::Future<int>> fs;
-  for (const char* tag : {"t0", "t1", "t2", "t3"}) fs.push_back(env.client.submit(log_tag, log, std::string(tag)));
-  first.open();
-  if (env.cluster()) second.open();  // as above
-  for (auto& f : fs) CHECK(f.result(kPatience) > 0);
-  check_order(env, log, {"t0", "t1", "t2", "t3"});
+  check_queue_order(
+      env,
+      [&](const std::string& log) {
+        std::vector<cask::Future<int>> fs;
+        for (const char* tag : {"t0", "t1", "t2", "t3"}) fs.push_back(env.client.submit(log_tag, log, std::string(tag)));
+        return fs;
+      },
+      {"t0", "t1", "t2", "t3"});
 }
 
 BOTH_CASE("Scheduling.retries_until_success", 30) {
