@@ -48,7 +48,7 @@ void on_outcome(self_ptr self, WireOutcome& o) {
   switch (o.status) {
     case WireStatus::finished:
       try {
-        complete(req, Status::finished, req->decode(o.value), nullptr);
+        complete(req, Status::finished, req->decode(o.value.get_bytes()), nullptr);
       } catch (...) {
         complete(req, Status::error, nullptr, std::current_exception());
       }

@@ -72,7 +72,7 @@ class OutcomeSender : public Subscriber {
       case Status::finished: {
         o.status = WireStatus::finished;
         o.has_value = true;
-        if (auto bytes = std::static_pointer_cast<const Bytes>(core->value())) o.value = *bytes;
+        o.value = SharedBytes(std::static_pointer_cast<const Bytes>(core->value()));
         break;
       }
       case Status::error:
@@ -106,8 +106,8 @@ std::exception_ptr method_error(const Hosted& h, const WireActorCall& c, const A
   return nullptr;
 }
 
-Bytes lookup_missing_actor(const Bytes& args) {
-  auto [name] = decode_args<std::string>(args, kLookupFunction);
+Bytes lookup_missing_actor(std::span<const ByteView> args) {
+  auto [name] = decode_params<std::string>(args, kLookupFunction);
   throw Error("cask::Error: no live actor is named \"" + name + "\" (or has that key)");
 }
 // Here, in the worker's code, so that every worker has it.

@@ -160,8 +160,8 @@ RemoteFunction make_decayed_actor_constructor() {
   RemoteFunction fn;
   fn.name = ctor.function;
   fn.signature = ctor.signature;
-  fn.invoke = [type = type_name(typeid(T)), label = ctor.function](const Bytes& bytes) {
-    auto args = decode_args<std::string, Args...>(bytes, label);
+  fn.call = [type = type_name(typeid(T)), label = ctor.function](std::span<const ByteView> encoded) {
+    auto args = decode_params<std::string, Args...>(encoded, label);
     auto instance = std::apply(
         [](std::string&, auto&... a) { return std::make_shared<T>(static_cast<Args&&>(a)...); }, args);
     return host_remote_instance(std::move(instance), type, std::get<0>(args));
