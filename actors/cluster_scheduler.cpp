@@ -392,6 +392,9 @@ void submit(self_ptr self, const caf::actor& client, WireTask& spec) {
   if (Task* t = find(self, key)) {  // same key: one computation
     if (client && std::find(t->clients.begin(), t->clients.end(), client) == t->clients.end())
       t->clients.push_back(client);
+    // The worker pushes a small value to the clients before the scheduler hears of it: a
+    // handle this client made since may have missed that push. It is told with the result.
+    std::erase(t->pushed_to, client);
     if (t->state == TState::memory || t->state == TState::erred)
       tell(self, client, outcome_of(key, *t));
     else if (t->state == TState::released)
