@@ -76,7 +76,14 @@ bool scheduler_process = false;  // set by run_scheduler before the node system 
 std::unique_ptr<caf::actor_system_config> make_node_config() {
   auto cfg = std::make_unique<caf::actor_system_config>();
   use_cask_scheduling(*cfg);
-  load_watched_middleman(*cfg);  // the io middleman, with log lines for dropped peers
+  // The scheduler, which every peer connects to, logs the peers CAF drops and refuses
+  // oversize pre-handshake payloads (runtime/basp_watch.hpp). Workers and clients load
+  // CAF's own middleman: with the watched broker, calls to a hosted actor sent straight to
+  // a worker failed to serialise (CAF: "a type was not added to the types list").
+  if (scheduler_process)
+    load_watched_middleman(*cfg);
+  else
+    cfg->load<caf::io::middleman>();
   cfg->set("middleman.app-identifiers", std::vector<std::string>{"cask"});
   // Values go from worker to worker (and worker to client) on a direct connection, which
   // CAF opens once a node learns of another one; without it, CAF would route them through
