@@ -87,6 +87,9 @@ struct SchedulerState {
   std::vector<WorkerEntry> workers;
   std::map<std::string, std::string> functions;  // name -> signature, over live workers
   std::vector<caf::actor> clients;
+  // Cancelled keys whose futures clients still hold (until they release them): a task
+  // submitted later with one as input is cancelled too, as in embedded mode.
+  std::unordered_map<std::string, std::vector<caf::actor>> cancelled;
   std::vector<std::pair<caf::actor, std::vector<WireOutcome>>> outbox;
   SchedulerCounters counters;
   cluster_objects_actor objects;  // coordination objects (actors/cluster_objects.hpp)
@@ -277,12 +280,22 @@ void cancel_task(self_ptr self, const std::string& key) {
   t = find(self, key);
   if (!t) return;
   for (const auto& c : t->clients) tell_cancelled(self, c, key);
+  if (!t->clients.empty()) self->state.cancelled[key] = t->clients;
   cancel_run(self, key, *t);
   if (t->state == TState::memory)
     self->send(caf::actor_cast<cluster_worker_actor>(t->worker), free_atom::value,
                std::vector<std::string>{key});
   t->dependents.clear();
   remove(self, key);
+}
+
+/// `client` let go of `key`: once no client holds a cancelled key, it is forgotten.
+void forget_cancelled(self_ptr self, const std::string& key, const caf::actor& client) {
+  auto& cancelled = self->state.cancelled;
+  auto it = cancelled.find(key);
+  if (it == cancelled.end()) return;
+  std::erase(it->second, client);
+  if (it->second.empty()) cancelled.erase(it);
 }
 
 /// The value of t is gone (its worker died, or a fetch found nothing): dependents that
@@ -389,6 +402,7 @@ void submit(self_ptr self, const caf::actor& client, WireTask& spec) {
   auto& st = self->state;
   ++st.counters.tasks_submitted;
   const std::string key = spec.key;
+  st.cancelled.erase(key);  // submitted again: a new computation
   if (Task* t = find(self, key)) {  // same key: one computation
     if (client && std::find(t->clients.begin(), t->clients.end(), client) == t->clients.end())
       t->clients.push_back(client);
@@ -421,6 +435,7 @@ void submit(self_ptr self, const caf::actor& client, WireTask& spec) {
   }
   for (const auto& d : t.spec.deps) {
     Task* dep = find(self, d);
+    if (!dep && st.cancelled.contains(d)) return cancel_task(self, key);
     if (!dep) {
       fail(self, key, error_bytes_of<Error>("cask::Error: input " + d + " of " + key +
                                             " is not on the cluster (was it released?)"));
@@ -531,6 +546,10 @@ void on_client_gone(self_ptr self, const caf::actor_addr& addr) {
   if (it == st.clients.end()) return;
   const caf::actor client = *it;
   st.clients.erase(it);
+  for (auto it = st.cancelled.begin(); it != st.cancelled.end();) {
+    std::erase(it->second, client);
+    it = it->second.empty() ? st.cancelled.erase(it) : std::next(it);
+  }
   std::vector<std::string> held;
   for (auto& [key, t] : st.tasks)
     if (std::erase(t.clients, client) > 0) held.push_back(key);
@@ -577,8 +596,10 @@ cluster_scheduler_actor::behavior_type scheduler_main(self_ptr self, ClusterSche
         flush(self);
       },
       [self](release_atom, caf::actor& client, std::vector<std::string>& keys) {
-        for (const auto& key : keys)
+        for (const auto& key : keys) {
           if (Task* t = find(self, key); t && std::erase(t->clients, client) > 0) maybe_release(self, key);
+          forget_cancelled(self, key, client);
+        }
         flush(self);
       },
       [self](cancel_atom, caf::actor& client, std::vector<std::string>& keys) {

@@ -78,15 +78,7 @@ BOTH_CASE("Dependencies.cancelled_input_cancels_later_submission", 30) {
   auto input = gate.submit(1);
   input.cancel();
   auto later = env.client.submit(inc, input);
-  if (env.cluster()) {
-    // Known difference: the cluster scheduler drops a cancelled task at once, so the later
-    // dependent fails with "cask::Error: input ... is not on the cluster (was it
-    // released?)" (actors/cluster_scheduler.cpp, on submit) instead of CancelledError.
-    // Either way it fails with a cask::Error and does not hang.
-    CHECK_THROWS_AS((void)later.result(kPatience), cask::Error);
-  } else {
-    CHECK_THROWS_AS((void)later.result(kPatience), cask::CancelledError);
-  }
+  CHECK_THROWS_AS((void)later.result(kPatience), cask::CancelledError);
   CHECK(later.done());
 }
 
