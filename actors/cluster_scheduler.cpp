@@ -402,7 +402,7 @@ void submit(self_ptr self, const caf::actor& client, WireTask& spec) {
   auto& st = self->state;
   ++st.counters.tasks_submitted;
   const std::string key = spec.key;
-  st.cancelled.erase(key);  // submitted again: a new computation
+  if (!st.cancelled.empty()) st.cancelled.erase(key);  // submitted again: a new computation
   if (Task* t = find(self, key)) {  // same key: one computation
     if (client && std::find(t->clients.begin(), t->clients.end(), client) == t->clients.end())
       t->clients.push_back(client);
@@ -518,7 +518,7 @@ void on_worker_down(self_ptr self, const caf::actor_addr& addr, const std::strin
   for (const auto& key : were_held) {
     // A hosted actor's state died with its worker: constructing it again elsewhere would
     // hand its name and handles a fresh instance (cask/remote_actor.hpp). It fails instead.
-    if (Task* t = find(self, key); t && t->spec.function.starts_with("cask.actor:"))
+    if (Task* t = find(self, key); t && is_actor_constructor(t->spec.function))
       fail(self, key, error_bytes_of<CommError>("cask::CommError: actor " + key + " was lost with worker " +
                                                 lost_name + " (" + why + ")"));
     else
@@ -630,7 +630,7 @@ cluster_scheduler_actor::behavior_type scheduler_main(self_ptr self, ClusterSche
             case TState::memory:
               ++s.finished;
               // A constructor task held in memory is a live hosted actor (cask/remote_actor.hpp).
-              if (t.spec.function.starts_with("cask.actor:")) ++s.actors;
+              if (is_actor_constructor(t.spec.function)) ++s.actors;
               break;
             case TState::erred: ++s.erred; break;
             default: break;

@@ -198,6 +198,7 @@ void release(const std::vector<std::string>& keys) {
   std::vector<Hosted> gone;
   {
     std::lock_guard lk(table().mu);
+    if (table().actors.empty()) return;  // every free message passes here: most workers host none
     for (const auto& k : keys)
       if (auto it = table().actors.find(k); it != table().actors.end()) {
         gone.push_back(std::move(it->second));

@@ -123,6 +123,26 @@ double map_gather_once(cask::Client& client, std::size_t n) {
   return total;
 }
 
+/// One latency case's record: the median of the runs' medians (µs), percentiles over
+/// every call.
+void print_latency(const char* name, const std::vector<double>& run_medians,
+                   const std::vector<double>& all, const Config& cfg, int per_run, int warmup,
+                   const char* note) {
+  Record(name)
+      .field("impl", "cask")
+      .field("value", median(run_medians))
+      .field("unit", "us")
+      .field("p10", percentile(all, 10))
+      .field("p90", percentile(all, 90))
+      .field("p99", percentile(all, 99))
+      .field("runs", cfg.repeats())
+      .field("calls_per_run", per_run)
+      .field("warmup", warmup)
+      .list("run_medians", run_medians)
+      .field("note", note)
+      .print();
+}
+
 void map_gather(cask::Client& client, const Config& cfg) {
   const std::size_t n = cfg.tasks_n();
   map_gather_once(client, std::min<std::size_t>(n, 10000));  // warm-up
@@ -194,21 +214,10 @@ void roundtrip(cask::Client& client, const Config& cfg) {
     all.insert(all.end(), us.begin(), us.end());
     wait_until_empty(client, "cluster_roundtrip");
   }
-  Record("cluster_roundtrip")
-      .field("impl", "cask")
-      .field("value", median(run_medians))
-      .field("unit", "us")
-      .field("p10", percentile(all, 10))
-      .field("p90", percentile(all, 90))
-      .field("p99", percentile(all, 99))
-      .field("runs", cfg.repeats())
-      .field("calls_per_run", per_run)
-      .field("warmup", warmup)
-      .list("run_medians", run_medians)
-      .field("note", "submit(options{.pure = false}, inc, x).result(), one after the other from "
-                     "the client thread; median over runs of the per-call median, p10/p90/p99 "
-                     "over all calls")
-      .print();
+  print_latency("cluster_roundtrip", run_medians, all, cfg, per_run, warmup,
+                "submit(options{.pure = false}, inc, x).result(), one after the other from "
+                "the client thread; median over runs of the per-call median, p10/p90/p99 "
+                "over all calls");
 }
 
 struct TreeTiming {
@@ -377,20 +386,9 @@ void actor_roundtrip(cask::Client& client, const Config& cfg) {
     run_medians.push_back(median(us));
     all.insert(all.end(), us.begin(), us.end());
   }
-  Record("cluster_actor_roundtrip")
-      .field("impl", "cask")
-      .field("value", median(run_medians))
-      .field("unit", "us")
-      .field("p10", percentile(all, 10))
-      .field("p90", percentile(all, 90))
-      .field("p99", percentile(all, 99))
-      .field("runs", cfg.repeats())
-      .field("calls_per_run", per_run)
-      .field("warmup", warmup)
-      .list("run_medians", run_medians)
-      .field("note", "actor.call(&BenchCounter::inc, 1).result(), one after the other from the "
-                     "client thread; median over runs of the per-call median")
-      .print();
+  print_latency("cluster_actor_roundtrip", run_medians, all, cfg, per_run, warmup,
+                "actor.call(&BenchCounter::inc, 1).result(), one after the other from the "
+                "client thread; median over runs of the per-call median");
 }
 
 std::size_t actor_calls(const Config& cfg) { return cfg.quick ? 1000 : 10000; }

@@ -280,6 +280,13 @@ std::vector<ByteView> task_args(const std::vector<Bytes>& args, const std::vecto
 /// calls the function and returns its encoded result (encode / encode_void); `invoke` does
 /// the same on an argument array (encode_args). Exceptions of the function, and
 /// SerializationError for bad arguments, propagate out of both.
+/// Registered actor constructors are remote functions named "cask.actor:T(Args...)"
+/// (cask/remote_actor.hpp); the scheduler treats their results as live hosted actors.
+inline constexpr std::string_view kActorConstructorPrefix = "cask.actor:";
+inline bool is_actor_constructor(std::string_view function) {
+  return function.starts_with(kActorConstructorPrefix);
+}
+
 struct RemoteFunction {
   std::string name;
   std::string signature;  // "int(int, std::string)"

@@ -140,7 +140,7 @@ ActorConstructor actor_constructor() {
   std::string params;
   bool first = true;
   ((params += (first ? "" : ", ") + type_name(typeid(Args)), first = false), ...);
-  return {"cask.actor:" + type_name(typeid(T)) + "(" + params + ")",
+  return {std::string(kActorConstructorPrefix) + type_name(typeid(T)) + "(" + params + ")",
           "actor(" + std::string(params.empty() ? "std::string" : "std::string, ") + params + ")"};
 }
 
