@@ -37,7 +37,8 @@ class Reply {
   std::shared_ptr<void> object; // actor lookup: the ActorRef
 
   // Requests that cross processes (actors/cluster_objects.cpp); unset in embedded mode.
-  // Set before the request is sent, never changed afterwards.
+  // Set before the request is sent, never changed afterwards. Both run inside noexcept
+  // functions, so they must not throw: they catch and log what they cannot deliver.
   /// Server side: called by publish(), on the answering thread, with the payload written:
   /// sends the answer to the caller's process.
   std::function<void(const Reply&)> on_publish;

@@ -14,6 +14,7 @@
 #include "cask/lock.hpp"
 #include "cask/semaphore.hpp"
 #include "runtime/client_state.hpp"
+#include "runtime/log.hpp"
 #include "runtime/task_context.hpp"
 
 namespace cask::detail {
@@ -69,7 +70,11 @@ CoordAnswer CoordRef::call(CoordOp op, Value value, std::size_t count, std::opti
     // A caller that gives up (its task was cancelled) tells the object's process, so that
     // nothing is taken for it there (actors/cluster_objects.hpp).
     reply->on_abandon = [to = channel_->actor.address(), id = std::uint64_t(reinterpret_cast<std::uintptr_t>(reply.get()))] {
-      if (auto actor = caf::actor_cast<caf::actor>(to)) caf::anon_send(actor, cancel_atom::value, id);
+      try {
+        if (auto actor = caf::actor_cast<caf::actor>(to)) caf::anon_send(actor, cancel_atom::value, id);
+      } catch (const std::exception& e) {  // abandon() must not throw
+        log::warn(std::string("cannot tell the object's process that a request was given up: ") + e.what());
+      }
     };
   }
   CoordRequest req{op, std::move(value), count, holder, timeout, std::make_shared<ReplyToken>(reply)};
