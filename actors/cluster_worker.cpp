@@ -137,9 +137,18 @@ struct BulkWait {
   std::vector<std::string> keys;  // one per index
 };
 
+/// A fetch request to a holding worker not yet answered: failed at once if the holder dies
+/// (CAF leaves a request to a lost node unanswered until its timeout).
+struct HolderWait {
+  std::shared_ptr<Gathering> gathering;
+  std::string first_key;
+  std::shared_ptr<bool> answered;
+};
+
 struct WorkerState {
   WorkerState() = default;  // not an aggregate: CAF would construct it from the actor pointer
   ClusterWorkerInit init;
+  std::unordered_map<caf::actor_addr, std::vector<HolderWait>> fetching_from;  // monitored
   // Clients waiting for a running task's value: sent to them directly when it is small.
   std::unordered_map<std::string, std::vector<caf::actor>> push_to;
   std::unordered_map<std::uint64_t, BulkWait> bulk_waits;  // by fetch number
@@ -253,6 +262,29 @@ void take_inputs(self_ptr self, const std::shared_ptr<Gathering>& gathering,
   if (--gathering->outstanding == 0) start(self, gathering->job);
 }
 
+/// Remembers a fetch from `holder` until it is answered, monitoring the holder.
+void watch_holder(self_ptr self, const caf::actor& holder, HolderWait wait) {
+  auto [it, fresh] = self->state.fetching_from.try_emplace(holder.address());
+  if (fresh) self->monitor(holder);
+  std::erase_if(it->second, [](const HolderWait& w) { return *w.answered || w.gathering->failed; });
+  it->second.push_back(std::move(wait));
+}
+
+/// A holding worker died: its unanswered fetches fail now, so that the scheduler, told
+/// their inputs are missing, recomputes them (a bulk transfer from it fails by itself: its
+/// connection breaks).
+void holder_lost(self_ptr self, const caf::actor_addr& holder) {
+  auto it = self->state.fetching_from.find(holder);
+  if (it == self->state.fetching_from.end()) return;
+  std::vector<HolderWait> waits = std::move(it->second);
+  self->state.fetching_from.erase(it);
+  for (auto& w : waits) {
+    if (*w.answered || w.gathering->failed) continue;
+    w.gathering->failed = true;
+    report_missing(self, w.gathering->job, w.first_key);
+  }
+}
+
 void run(self_ptr self, WireRun& run) {
   auto& st = self->state.init;
   JobPtr job = make_remote_job(run.task);
@@ -280,10 +312,13 @@ void run(self_ptr self, WireRun& run) {
     std::vector<std::string> keys;
     for (auto i : indices) keys.push_back(run.task.deps[i]);
     auto first_key = keys.front();
+    auto answered = std::make_shared<bool>(false);
+    watch_holder(self, holder, HolderWait{gathering, first_key, answered});
     self->request(caf::actor_cast<cluster_worker_actor>(holder), std::chrono::seconds(120),
                   fetch_atom::value, keys)
         .then(
-            [self, gathering, keys, indices = indices](std::vector<WireData>& data) {
+            [self, gathering, keys, indices = indices, answered](std::vector<WireData>& data) {
+              *answered = true;
               take_inputs(self, gathering, indices, keys, data);
             },
             [self, gathering, first_key](caf::error&) {
@@ -298,7 +333,7 @@ cluster_worker_actor::behavior_type worker_main(self_ptr self, ClusterWorkerInit
   self->state.init = std::move(init);
   self->monitor(self->state.init.scheduler);
   self->set_down_handler([self](caf::down_msg& msg) {
-    if (msg.source != self->state.init.scheduler.address()) return;
+    if (msg.source != self->state.init.scheduler.address()) return holder_lost(self, msg.source);
     log::warn("lost the scheduler (" + self->system().render(msg.reason) + ")");
     self->state.init.scheduler_lost->store(true);
     self->state.init.scheduler_lost->notify_all();
