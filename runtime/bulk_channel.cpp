@@ -169,7 +169,7 @@ struct BulkServer::Impl {
   std::mutex mu;
   Lookup lookup;  // guarded by mu
   struct Connection {
-    int fd;
+    int fd;  // guarded by mu once its thread runs; -1 once closed
     std::thread thread;
     bool done = false;
   };
@@ -208,6 +208,8 @@ struct BulkServer::Impl {
       c.thread = std::thread([this, &c] {
         serve(c.fd);
         std::lock_guard lk(mu);
+        ::close(c.fd);  // now: a dropped peer sees the connection end at once
+        c.fd = -1;
         c.done = true;
       });
     }
@@ -220,7 +222,6 @@ struct BulkServer::Impl {
         continue;
       }
       it->thread.join();
-      ::close(it->fd);
       it = connections.erase(it);
     }
   }
@@ -299,10 +300,10 @@ BulkServer::~BulkServer() {
   {
     std::lock_guard lk(m.mu);
     m.stopping = true;
-    for (auto& c : m.connections) ::shutdown(c.fd, SHUT_RDWR);  // wakes their threads
+    for (auto& c : m.connections)
+      if (c.fd >= 0) ::shutdown(c.fd, SHUT_RDWR);  // wakes their threads
   }
   for (auto& c : m.connections) c.thread.join();  // the acceptor is gone: the list is ours
-  for (auto& c : m.connections) ::close(c.fd);
   ::close(m.listener);
   ::close(m.wake[0]);
   ::close(m.wake[1]);
