@@ -10,10 +10,10 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
+#include "actors/bulk_fetch.hpp"
 #include "actors/reply.hpp"
 #include "cask/errors.hpp"
 #include "cask/remote.hpp"
-#include "runtime/bulk_channel.hpp"
 #include "runtime/cluster_node.hpp"
 #include "runtime/log.hpp"
 #include "runtime/remote_actor.hpp"
@@ -87,14 +87,7 @@ void fetch_in_bulk(self_ptr self, const caf::actor& holder, std::vector<WireData
   }
   if (keys.empty()) return;
   auto me = caf::actor_cast<client_proxy_actor>(self);
-  BulkFetcher::shared().fetch(from, keys, [me, holder, keys](std::vector<BulkFetched> got) {
-    std::vector<WireData> values(keys.size());
-    for (std::size_t n = 0; n < keys.size(); ++n) {
-      values[n].key = keys[n];
-      values[n].found = n < got.size() && got[n].kind == BulkFetched::Kind::found;
-      if (values[n].found) values[n].bytes = std::move(got[n].bytes);
-      if (n < got.size() && got[n].kind == BulkFetched::Kind::failed) log::warn(got[n].error);
-    }
+  fetch_wire_data(from, std::move(keys), [me, holder](std::vector<WireData> values) {
     caf::anon_send(me, fetched_atom::value, holder, std::move(values));
   });
 }

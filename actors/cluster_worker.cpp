@@ -8,6 +8,7 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "actors/bulk_fetch.hpp"
 #include "actors/hosted_actors.hpp"
 #include "cask/errors.hpp"
 #include "runtime/execution_pool.hpp"
@@ -222,14 +223,7 @@ void fetch_in_bulk(self_ptr self, const std::shared_ptr<Gathering>& gathering,
   const std::uint64_t id = ++self->state.bulk_fetches;
   self->state.bulk_waits.emplace(id, BulkWait{gathering, std::move(indices), keys});
   auto me = caf::actor_cast<cluster_worker_actor>(self);
-  BulkFetcher::shared().fetch(from, keys, [me, id, keys](std::vector<BulkFetched> got) {
-    std::vector<WireData> data(keys.size());
-    for (std::size_t n = 0; n < keys.size(); ++n) {
-      data[n].key = keys[n];
-      data[n].found = n < got.size() && got[n].kind == BulkFetched::Kind::found;
-      if (data[n].found) data[n].bytes = std::move(got[n].bytes);
-      if (n < got.size() && got[n].kind == BulkFetched::Kind::failed) log::warn(got[n].error);
-    }
+  fetch_wire_data(from, std::move(keys), [me, id](std::vector<WireData> data) {
     caf::anon_send(me, fetched_atom::value, id, std::move(data));
   });
 }

@@ -95,11 +95,25 @@ Answer ask(std::uint16_t port, const std::string& key) {
   return read_answer(raw);
 }
 
-/// Starts a LocalCluster of 2 workers x 1 slot whose processes log to `log`.
-cask::LocalCluster& start_logged(std::optional<cask::LocalCluster>& cluster, const std::string& log) {
-  StderrToFile to_log(log);
-  return cluster.emplace(cluster_options(2, 1));
-}
+/// A LocalCluster of 2 workers x 1 slot whose processes log to a file, a client of it, and
+/// the workers' bulk ports (from their log lines).
+struct LoggedCluster {
+  ScratchDir dir;
+  std::string log = dir.file("cluster.log");
+  std::optional<cask::LocalCluster> cluster;
+  std::optional<cask::Client> client;  // destroyed before the cluster
+  std::map<std::string, std::uint16_t> ports;
+
+  LoggedCluster() {
+    {
+      StderrToFile to_log(log);
+      cluster.emplace(cluster_options(2, 1));
+    }
+    client.emplace(*cluster);
+    ports = bulk_ports(log);
+    REQUIRE(ports.size() == 2);
+  }
+};
 
 long long ramp_sum(int n, int first) {
   const auto r = byte_ramp(n, first);
@@ -129,15 +143,13 @@ void check_crossing(cask::Client& client, const ScratchDir& dir, int n, const st
 }  // namespace
 
 TEST_CASE("Bulk.values_of_every_size_cross_between_workers_intact" * doctest::timeout(120)) {
-  ScratchDir dir;
-  const std::string log = dir.file("cluster.log");
-  std::optional<cask::LocalCluster> started;
-  cask::Client client{start_logged(started, log)};
-  REQUIRE(bulk_ports(log).size() == 2);
+  LoggedCluster c;
+  cask::Client& client = *c.client;
+  const std::string& log = c.log;
   const int threshold = static_cast<int>(cask::detail::kBulkThreshold);
   int i = 0;
   for (const int n : {1000, threshold - 16, threshold + 1, 3'000'000, kBig})
-    check_crossing(client, dir, n, std::to_string(i++));
+    check_crossing(client, c.dir, n, std::to_string(i++));
   // The client's result() of a big value comes over the bulk channel as well.
   const auto big = client.submit(byte_ramp, kBig, 3).result(60s);
   CHECK(big == byte_ramp(kBig, 3));
@@ -145,12 +157,9 @@ TEST_CASE("Bulk.values_of_every_size_cross_between_workers_intact" * doctest::ti
 }
 
 TEST_CASE("Bulk.holder_answers_a_key_it_holds_and_not_found_once_it_is_freed" * doctest::timeout(90)) {
-  ScratchDir dir;
-  const std::string log = dir.file("cluster.log");
-  std::optional<cask::LocalCluster> started;
-  cask::Client client{start_logged(started, log)};
-  const auto ports = bulk_ports(log);
-  REQUIRE(ports.size() == 2);
+  LoggedCluster c;
+  cask::Client& client = *c.client;
+  const auto& ports = c.ports;
 
   constexpr int n = 1'000'000;
   std::optional<cask::Future<std::vector<unsigned char>>> f{client.submit(byte_ramp, n, 5)};
@@ -184,13 +193,10 @@ TEST_CASE("Bulk.holder_answers_a_key_it_holds_and_not_found_once_it_is_freed" * 
 
 TEST_CASE("Bulk.peer_sending_garbage_truncated_or_absurd_requests_is_dropped_and_worker_keeps_serving" *
           doctest::timeout(120)) {
-  ScratchDir dir;
-  const std::string log = dir.file("cluster.log");
-  std::optional<cask::LocalCluster> started;
-  cask::Client client{start_logged(started, log)};
-  const auto ports = bulk_ports(log);
-  REQUIRE(ports.size() == 2);
-  const std::uint16_t port = ports.begin()->second;
+  LoggedCluster c;
+  cask::Client& client = *c.client;
+  const std::string& log = c.log;
+  const std::uint16_t port = c.ports.begin()->second;
 
   // Each abusive connection is closed by the worker, which logs a line naming the peer and
   // the reason: returns that line.
@@ -243,7 +249,7 @@ TEST_CASE("Bulk.peer_sending_garbage_truncated_or_absurd_requests_is_dropped_and
     }
   }
   // Values still cross between the workers, both ways round.
-  check_crossing(client, dir, 3'000'000, "after");
+  check_crossing(client, c.dir, 3'000'000, "after");
 }
 
 TEST_CASE("Bulk.fetch_from_a_holder_that_stops_mid_value_fails_and_never_yields_part_of_it" *
