@@ -5,10 +5,12 @@
 
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
+#include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
+#include "actors/bulk_fetch.hpp"
 #include "actors/reply.hpp"
 #include "cask/errors.hpp"
 #include "cask/remote.hpp"
@@ -73,6 +75,42 @@ void request_flush(self_ptr self) {
   self->send(self, fetch_atom::value);
 }
 
+/// Big values named by their holder's bulk endpoint are fetched from there, on the
+/// process's fetcher threads; the proxy hears of them as a `fetched` message.
+void fetch_in_bulk(self_ptr self, const caf::actor& holder, std::vector<WireData>& data) {
+  std::vector<std::string> keys;
+  BulkEndpoint from;
+  for (const auto& d : data) {
+    if (!d.found || d.bulk_port == 0) continue;
+    from = BulkEndpoint{d.bulk_host, d.bulk_port};  // one holder: one endpoint
+    keys.push_back(d.key);
+  }
+  if (keys.empty()) return;
+  auto me = caf::actor_cast<client_proxy_actor>(self);
+  fetch_wire_data(from, std::move(keys), [me, holder](std::vector<WireData> values) {
+    caf::anon_send(me, fetched_atom::value, holder, std::move(values));
+  });
+}
+
+/// Completes the handles of fetched values (those with their bytes here).
+void take_values(self_ptr self, const caf::actor& holder, std::vector<WireData>& data) {
+  HolderScope from(holder);  // an actor's handle needs to know its worker
+  for (auto& d : data) {
+    if (d.found && d.bulk_port != 0) continue;  // still coming, over the bulk channel
+    auto it = self->state.keys.find(d.key);
+    if (it == self->state.keys.end()) continue;
+    auto& ks = it->second;
+    ks.fetching = false;
+    if (!d.found) continue;  // freed or lost meanwhile: an outcome follows
+    try {
+      Value v = ks.decode(d.bytes.get_bytes());
+      complete(ks, Status::finished, v, nullptr);
+    } catch (...) {
+      complete(ks, Status::error, nullptr, std::current_exception());
+    }
+  }
+}
+
 /// Fetches values from the worker holding them and completes their handles. A failed
 /// fetch (the worker died) leaves them pending: the scheduler recomputes lost values and
 /// sends a new outcome.
@@ -81,20 +119,8 @@ void fetch(self_ptr self, const caf::actor& holder, std::vector<std::string> key
   self->request(worker, kFetchTimeout, fetch_atom::value, keys)
       .then(
           [self, holder](std::vector<WireData>& data) {
-            HolderScope from(holder);  // an actor's handle needs to know its worker
-            for (auto& d : data) {
-              auto it = self->state.keys.find(d.key);
-              if (it == self->state.keys.end()) continue;
-              auto& ks = it->second;
-              ks.fetching = false;
-              if (!d.found) continue;  // freed or lost meanwhile: an outcome follows
-              try {
-                Value v = ks.decode(d.bytes.get_bytes());
-                complete(ks, Status::finished, v, nullptr);
-              } catch (...) {
-                complete(ks, Status::error, nullptr, std::current_exception());
-              }
-            }
+            fetch_in_bulk(self, holder, data);
+            take_values(self, holder, data);
           },
           [self, keys](caf::error&) {
             for (const auto& k : keys)
@@ -286,6 +312,9 @@ client_proxy_actor::behavior_type proxy_main(self_ptr self, ProxyInit init) {
         return true;
       },
       [self](outcome_atom, std::vector<WireOutcome>& outcomes) { on_outcomes(self, outcomes); },
+      [self](fetched_atom, caf::actor& holder, std::vector<WireData>& data) {
+        take_values(self, holder, data);
+      },
       [self, me](fetch_atom) {
         auto& st = self->state;
         st.flush_pending = false;

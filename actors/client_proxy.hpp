@@ -8,6 +8,8 @@
 //
 //   handle ──submit──▶ proxy ──WireTask──▶ cluster scheduler ──outcome──▶ proxy
 //   proxy ──fetch──▶ the worker holding the value ──bytes──▶ proxy: decode, complete handles
+//   (a big value: the worker names its bulk channel, the process's BulkFetcher gets the
+//   bytes there and hands them to the proxy as a `fetched` message)
 //
 // It counts the live handles of each key and tells the scheduler once the last one is
 // gone (release). It monitors the scheduler: when the connection is lost, every pending
@@ -28,7 +30,9 @@ namespace cask::detail {
 /// The local scheduler protocol plus the outcomes the cluster scheduler sends.
 using client_proxy_actor = scheduler_actor::extend<
     caf::reacts_to<outcome_atom, std::vector<WireOutcome>>,
-    caf::reacts_to<fetch_atom>>;  // to itself: flush batched releases and fetches
+    caf::reacts_to<fetch_atom>,  // to itself: flush batched releases and fetches
+    // from the bulk fetcher's thread: big values fetched from the worker holding them
+    caf::reacts_to<fetched_atom, caf::actor, std::vector<WireData>>>;
 
 struct ProxyInit {
   cluster_scheduler_actor scheduler;

@@ -9,6 +9,8 @@
 //   cluster scheduler ──run (task + where its inputs are)──▶ cluster worker
 //   cluster worker ──results (key, status, size)──▶ cluster scheduler
 //   cluster worker / client proxy ──fetch(keys)──▶ cluster worker (the holder) ──▶ bytes
+//     (a big value: the holder's bulk endpoint instead, and the bytes over a plain TCP
+//     connection to it, see runtime/bulk_channel.hpp)
 //
 // The scheduler never sees result bytes: a result stays on the worker that computed it,
 // and whoever needs it (a dependent task's worker, a client) fetches it from there; a
@@ -49,6 +51,7 @@ using wstats_atom = caf::atom_constant<caf::atom("wstats")>;
 using slots_atom = caf::atom_constant<caf::atom("slots")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using fetched_atom = caf::atom_constant<caf::atom("fetched")>;
 
 /// Values up to this size go straight from the worker to the clients waiting for them,
 /// with the outcome; larger ones are fetched by the clients from the worker.
@@ -161,16 +164,21 @@ typename Inspector::result_type inspect(Inspector& f, WireOutcome& x) {
            x.reason, x.has_value, x.value);
 }
 
-/// One fetched value: `found` is false when the holder no longer has it.
+/// One fetched value: `found` is false when the holder no longer has it. A value above
+/// kBulkThreshold comes without its bytes: `bulk_port` names the holder's bulk channel
+/// (runtime/bulk_channel.hpp) at `bulk_host`, where the fetcher gets them.
 struct WireData {
   std::string key;
   bool found = false;
   SharedBytes bytes;
+  std::string bulk_host;
+  std::uint16_t bulk_port = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, WireData& x) {
-  return f(caf::meta::type_name("cask.WireData"), x.key, x.found, x.bytes);
+  return f(caf::meta::type_name("cask.WireData"), x.key, x.found, x.bytes, x.bulk_host,
+           x.bulk_port);
 }
 
 /// A registered function as a worker advertises it.
@@ -260,6 +268,8 @@ using cluster_worker_actor = caf::typed_actor<
     caf::reacts_to<free_atom, std::vector<std::string>>,           // scheduler: drop results
     caf::replies_to<fetch_atom, std::vector<std::string>>::with<std::vector<WireData>>,
     caf::reacts_to<flush_atom>,  // from its own slots: results are ready to report
+    // from its bulk fetcher thread: the values of a fetch (by its number) arrived or failed
+    caf::reacts_to<fetched_atom, std::uint64_t, std::vector<WireData>>,
     caf::reacts_to<stop_atom>,
     // hosted actors (actors/cluster_actor_protocols.hpp)
     caf::reacts_to<acall_atom, WireActorCall>,

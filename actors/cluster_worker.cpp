@@ -4,9 +4,11 @@
 
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
+#include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "actors/bulk_fetch.hpp"
 #include "actors/hosted_actors.hpp"
 #include "cask/errors.hpp"
 #include "runtime/execution_pool.hpp"
@@ -122,21 +124,39 @@ WireResult report_of(const Job& job, WorkerStore& store) {
 
 namespace {
 
-struct WorkerState {
-  WorkerState() = default;  // not an aggregate: CAF would construct it from the actor pointer
-  ClusterWorkerInit init;
-  // Clients waiting for a running task's value: sent to them directly when it is small.
-  std::unordered_map<std::string, std::vector<caf::actor>> push_to;
-};
-
-using self_ptr = cluster_worker_actor::stateful_pointer<WorkerState>;
-
 /// The inputs of one job still being fetched.
 struct Gathering {
   JobPtr job;
   std::size_t outstanding = 0;  // holders not yet answered
   bool failed = false;
 };
+
+/// Inputs coming over the bulk channel: where they go in the job's inputs.
+struct BulkWait {
+  std::shared_ptr<Gathering> gathering;
+  std::vector<std::size_t> indices;
+  std::vector<std::string> keys;  // one per index
+};
+
+/// A fetch request to a holding worker not yet answered: failed at once if the holder dies
+/// (CAF leaves a request to a lost node unanswered until its timeout).
+struct HolderWait {
+  std::shared_ptr<Gathering> gathering;
+  std::string first_key;
+  std::shared_ptr<bool> answered;
+};
+
+struct WorkerState {
+  WorkerState() = default;  // not an aggregate: CAF would construct it from the actor pointer
+  ClusterWorkerInit init;
+  std::unordered_map<caf::actor_addr, std::vector<HolderWait>> fetching_from;  // monitored
+  // Clients waiting for a running task's value: sent to them directly when it is small.
+  std::unordered_map<std::string, std::vector<caf::actor>> push_to;
+  std::unordered_map<std::uint64_t, BulkWait> bulk_waits;  // by fetch number
+  std::uint64_t bulk_fetches = 0;
+};
+
+using self_ptr = cluster_worker_actor::stateful_pointer<WorkerState>;
 
 void report_missing(self_ptr self, const JobPtr& job, const std::string& dep) {
   auto& st = self->state.init;
@@ -195,6 +215,70 @@ void flush(self_ptr self) {
   if (!results.empty()) self->send(st.init.scheduler, std::move(results));
 }
 
+/// Fetches the big values a holder named its bulk endpoint for, on the process's fetcher
+/// threads; the actor hears of them as a `fetched` message.
+void fetch_in_bulk(self_ptr self, const std::shared_ptr<Gathering>& gathering,
+                   const BulkEndpoint& from, std::vector<std::size_t> indices,
+                   std::vector<std::string> keys) {
+  const std::uint64_t id = ++self->state.bulk_fetches;
+  self->state.bulk_waits.emplace(id, BulkWait{gathering, std::move(indices), keys});
+  auto me = caf::actor_cast<cluster_worker_actor>(self);
+  fetch_wire_data(from, std::move(keys), [me, id](std::vector<WireData> data) {
+    caf::anon_send(me, fetched_atom::value, id, std::move(data));
+  });
+}
+
+/// One holder's answer to a fetch: values go into the job's inputs, big ones are fetched
+/// over the bulk channel first; a value the holder lost is reported missing (the scheduler
+/// recomputes it). The job starts once every holder has delivered.
+void take_inputs(self_ptr self, const std::shared_ptr<Gathering>& gathering,
+                 const std::vector<std::size_t>& indices, const std::vector<std::string>& keys,
+                 std::vector<WireData>& data) {
+  if (gathering->failed) return;
+  std::vector<std::size_t> bulk_indices;
+  std::vector<std::string> bulk_keys;
+  BulkEndpoint bulk_from;
+  for (std::size_t n = 0; n < indices.size(); ++n) {
+    if (n >= data.size() || !data[n].found) {
+      gathering->failed = true;
+      return report_missing(self, gathering->job, keys[n]);
+    }
+    if (data[n].bulk_port != 0) {  // one holder: one endpoint
+      bulk_from = BulkEndpoint{data[n].bulk_host, data[n].bulk_port};
+      bulk_indices.push_back(indices[n]);
+      bulk_keys.push_back(keys[n]);
+      continue;
+    }
+    gathering->job->inputs[indices[n]] = std::move(data[n].bytes);
+  }
+  if (!bulk_keys.empty())
+    return fetch_in_bulk(self, gathering, bulk_from, std::move(bulk_indices), std::move(bulk_keys));
+  if (--gathering->outstanding == 0) start(self, gathering->job);
+}
+
+/// Remembers a fetch from `holder` until it is answered, monitoring the holder.
+void watch_holder(self_ptr self, const caf::actor& holder, HolderWait wait) {
+  auto [it, fresh] = self->state.fetching_from.try_emplace(holder.address());
+  if (fresh) self->monitor(holder);
+  std::erase_if(it->second, [](const HolderWait& w) { return *w.answered || w.gathering->failed; });
+  it->second.push_back(std::move(wait));
+}
+
+/// A holding worker died: its unanswered fetches fail now, so that the scheduler, told
+/// their inputs are missing, recomputes them (a bulk transfer from it fails by itself: its
+/// connection breaks).
+void holder_lost(self_ptr self, const caf::actor_addr& holder) {
+  auto it = self->state.fetching_from.find(holder);
+  if (it == self->state.fetching_from.end()) return;
+  std::vector<HolderWait> waits = std::move(it->second);
+  self->state.fetching_from.erase(it);
+  for (auto& w : waits) {
+    if (*w.answered || w.gathering->failed) continue;
+    w.gathering->failed = true;
+    report_missing(self, w.gathering->job, w.first_key);
+  }
+}
+
 void run(self_ptr self, WireRun& run) {
   auto& st = self->state.init;
   JobPtr job = make_remote_job(run.task);
@@ -218,24 +302,18 @@ void run(self_ptr self, WireRun& run) {
   }
   if (remote.empty()) return start(self, job);
   auto gathering = std::make_shared<Gathering>(Gathering{job, remote.size(), false});
-  auto deps = std::make_shared<std::vector<std::string>>(run.task.deps);
   for (auto& [holder, indices] : remote) {
     std::vector<std::string> keys;
-    for (auto i : indices) keys.push_back((*deps)[i]);
+    for (auto i : indices) keys.push_back(run.task.deps[i]);
     auto first_key = keys.front();
+    auto answered = std::make_shared<bool>(false);
+    watch_holder(self, holder, HolderWait{gathering, first_key, answered});
     self->request(caf::actor_cast<cluster_worker_actor>(holder), std::chrono::seconds(120),
-                  fetch_atom::value, std::move(keys))
+                  fetch_atom::value, keys)
         .then(
-            [self, gathering, deps, indices = indices](std::vector<WireData>& data) {
-              if (gathering->failed) return;
-              for (std::size_t n = 0; n < indices.size(); ++n) {
-                if (n >= data.size() || !data[n].found) {
-                  gathering->failed = true;
-                  return report_missing(self, gathering->job, (*deps)[indices[n]]);
-                }
-                gathering->job->inputs[indices[n]] = std::move(data[n].bytes);
-              }
-              if (--gathering->outstanding == 0) start(self, gathering->job);
+            [self, gathering, keys, indices = indices, answered](std::vector<WireData>& data) {
+              *answered = true;
+              take_inputs(self, gathering, indices, keys, data);
             },
             [self, gathering, first_key](caf::error&) {
               if (gathering->failed) return;
@@ -249,7 +327,7 @@ cluster_worker_actor::behavior_type worker_main(self_ptr self, ClusterWorkerInit
   self->state.init = std::move(init);
   self->monitor(self->state.init.scheduler);
   self->set_down_handler([self](caf::down_msg& msg) {
-    if (msg.source != self->state.init.scheduler.address()) return;
+    if (msg.source != self->state.init.scheduler.address()) return holder_lost(self, msg.source);
     log::warn("lost the scheduler (" + self->system().render(msg.reason) + ")");
     self->state.init.scheduler_lost->store(true);
     self->state.init.scheduler_lost->notify_all();
@@ -267,17 +345,31 @@ cluster_worker_actor::behavior_type worker_main(self_ptr self, ClusterWorkerInit
         hosted_actors::release(keys);  // a freed constructor key: nobody holds the actor
       },
       [self](fetch_atom, std::vector<std::string>& keys) {
+        const BulkEndpoint& bulk = self->state.init.bulk;
         std::vector<WireData> out;
         out.reserve(keys.size());
         for (auto& k : keys) {
           WireData d;
           auto data = self->state.init.store->get(k);
           d.found = data != nullptr;
-          d.bytes = std::move(data);
+          if (data && bulk && data->size() > kBulkThreshold) {
+            d.bulk_host = bulk.host;  // the fetcher gets the bytes from there
+            d.bulk_port = bulk.port;
+          } else {
+            d.bytes = std::move(data);
+          }
           d.key = std::move(k);
           out.push_back(std::move(d));
         }
         return out;
+      },
+      [self](fetched_atom, std::uint64_t id, std::vector<WireData>& data) {
+        auto it = self->state.bulk_waits.find(id);
+        if (it == self->state.bulk_waits.end()) return;
+        BulkWait wait = std::move(it->second);
+        self->state.bulk_waits.erase(it);
+        for (auto& d : data) d.bulk_port = 0;  // the bytes themselves now
+        take_inputs(self, wait.gathering, wait.indices, wait.keys, data);
       },
       [self](flush_atom) { flush(self); },
       [self](stop_atom) { self->quit(); },

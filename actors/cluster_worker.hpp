@@ -7,6 +7,9 @@
 // scheduler frees them; clients and other workers fetch them from here.
 // When the scheduler goes away, the actor cancels its work and quits (run_worker then
 // reconnects).
+// Big values travel over the bulk channel (runtime/bulk_channel.hpp): this worker's fetch
+// answer names its endpoint instead of carrying them, and the inputs it fetches arrive on
+// the process's BulkFetcher threads, which hand them back to the actor as a message.
 #pragma once
 
 #include <atomic>
@@ -21,6 +24,7 @@
 #include "actors/cluster_protocols.hpp"
 #include "actors/protocols.hpp"
 #include "cask/remote.hpp"
+#include "runtime/bulk_channel.hpp"
 
 namespace cask::detail {
 
@@ -59,6 +63,7 @@ struct ClusterWorkerInit {
   ExecutionPool* pool = nullptr;
   std::shared_ptr<WorkerStore> store;
   std::shared_ptr<std::atomic<bool>> scheduler_lost;  // set when the scheduler is gone
+  BulkEndpoint bulk;  // where this worker serves big values (port 0: it does not)
 };
 
 cluster_worker_actor spawn_cluster_worker(caf::actor_system& sys, ClusterWorkerInit init);

@@ -25,6 +25,7 @@
 #include "cask/errors.hpp"
 #include "cask/remote.hpp"
 #include "runtime/basp_watch.hpp"
+#include "runtime/bulk_channel.hpp"
 #include "runtime/client_state.hpp"
 #include "runtime/coordinator.hpp"
 #include "runtime/execution_pool.hpp"
@@ -238,7 +239,8 @@ void preload(const std::vector<std::string>& libraries) {
 /// One connection to the scheduler: join, run tasks until the scheduler goes away or stop
 /// is requested. Returns false when the scheduler refused this worker.
 bool serve(caf::actor_system& sys, const WorkerConfig& config, const std::string& name,
-           cluster_scheduler_actor scheduler, const StopFlag& stop) {
+           cluster_scheduler_actor scheduler, BulkServer* bulk, const BulkEndpoint& bulk_at,
+           const StopFlag& stop) {
   // Tasks may submit work themselves (get_client): a client of the same scheduler.
   ClientOptions client_opts;
   client_opts.address = config.scheduler.str();
@@ -253,6 +255,7 @@ bool serve(caf::actor_system& sys, const WorkerConfig& config, const std::string
   set_default_client(client);
 
   auto store = std::make_shared<WorkerStore>();
+  if (bulk) bulk->serve_from([store](const std::string& key) { return store->get(key); });
   auto lost = std::make_shared<std::atomic<bool>>(false);
   auto self_slot = std::make_shared<cluster_worker_actor>();
   PoolHooks hooks;
@@ -264,7 +267,7 @@ bool serve(caf::actor_system& sys, const WorkerConfig& config, const std::string
                  std::int32_t(delta));
   };
   auto pool = std::make_unique<ExecutionPool>(std::size_t(config.nthreads), client.get(), std::move(hooks));
-  *self_slot = spawn_cluster_worker(sys, ClusterWorkerInit{scheduler, pool.get(), store, lost});
+  *self_slot = spawn_cluster_worker(sys, ClusterWorkerInit{scheduler, pool.get(), store, lost, bulk_at});
 
   WorkerHello hello;
   hello.name = name;
@@ -313,6 +316,19 @@ int run_worker(const WorkerConfig& config, const StopFlag& stop) {
   else
     log::warn("cannot open a port for direct fetches (" + sys.render(port.error()) +
               "): values will be relayed by the scheduler's process");
+  // Big values go to other workers and clients over the bulk channel, at the address this
+  // host reaches the scheduler from (the address the cluster knows this node by).
+  std::unique_ptr<BulkServer> bulk;
+  BulkEndpoint bulk_at;
+  try {
+    bulk = std::make_unique<BulkServer>();
+    bulk_at = {local_address_towards(config.scheduler.host, config.scheduler.port), bulk->port()};
+    if (bulk_at.host.empty()) throw Error("no local address towards " + config.scheduler.str());
+    log::info("serving big values on " + bulk_at.str());
+  } catch (const Error& e) {
+    log::warn(std::string(e.what()) + ": big values will travel through CAF");
+    bulk_at = {};
+  }
   auto unreachable_since = std::chrono::steady_clock::now();
   bool said = false;
   while (!stop.stop_requested()) {
@@ -331,7 +347,7 @@ int run_worker(const WorkerConfig& config, const StopFlag& stop) {
       continue;
     }
     said = false;
-    if (!serve(sys, config, name, scheduler, stop)) return 1;
+    if (!serve(sys, config, name, scheduler, bulk.get(), bulk_at, stop)) return 1;
     unreachable_since = std::chrono::steady_clock::now();
   }
   log::info("stopped");

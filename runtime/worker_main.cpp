@@ -38,9 +38,15 @@ std::string default_name() {
 /// faulting in 100 MB of fresh pages costs 50-80 ms on a VM, more than copying them: such
 /// blocks come from the heap instead, which keeps up to 1 GiB of freed memory for the next
 /// values (measured: a 100 MB value between two workers, 180-350 -> 350-480 MB/s).
+/// That heap must be the main arena: a thread's own arena (slots, CAF's threads, the bulk
+/// fetcher) grows by 64 MB heaps at most, so glibc maps every bigger block fresh for it
+/// whatever M_MMAP_MAX says (measured: 50 ms for each 100 MB buffer made on a thread, 1-2 ms
+/// with one arena). One arena serialises malloc between a worker's threads; a worker has
+/// few of them.
 void keep_freed_memory_for_big_values() {
   mallopt(M_MMAP_MAX, 0);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  mallopt(M_ARENA_MAX, 1);
 }
 
 }  // namespace
