@@ -58,6 +58,8 @@ CoordRef::CoordRef(Client* client, CoordKind kind, std::string name, std::string
   channel_ = std::make_shared<CoordChannel>(CoordChannel{std::move(state), std::move(reply->actor)});
 }
 
+const std::shared_ptr<ClientState>& CoordRef::client() const noexcept { return channel_->client; }
+
 CoordRef::~CoordRef() {
   if (channel_) channel_->client->send_to(channel_->actor, detach_atom::value, reinterpret_cast<std::uintptr_t>(this));
 }
