@@ -106,6 +106,12 @@ void CoordRef::count_lease(int delta) {
 }
 
 void CoordRef::tell(CoordOp op, Value value) {
+  // A value naming futures waits until the object's process holds their keys: otherwise
+  // the putter could drop its last handle and release a key before the hold arrives.
+  if (remote_ && std::get_deleter<FutureKeys>(value)) {
+    call(op, std::move(value));
+    return;
+  }
   CoordRequest req{op, std::move(value), 0, reinterpret_cast<std::uintptr_t>(this), {}, nullptr};
   if (!channel_->client->send_to(channel_->actor, coord_atom::value, std::move(req))) throw CommError(closed);
 }
