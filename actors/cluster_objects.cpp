@@ -9,6 +9,7 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "actors/cluster_protocols.hpp"
 #include "actors/registry.hpp"
 #include "actors/reply.hpp"
 #include "cask/errors.hpp"
@@ -56,6 +57,7 @@ constexpr auto kLastKind = CoordKind::topic;
 struct RemoteHandle {
   coordination_actor object;
   caf::actor_addr owner;  // the stand-in
+  caf::actor client;      // its client proxy
   std::unordered_map<std::uint64_t, std::weak_ptr<Reply>> waiting;
   std::size_t pruned_at = 0;  // size of `waiting` after the last sweep of answered ones
 };
@@ -72,6 +74,40 @@ struct GatewayState {
 using self_ptr = cluster_objects_actor::stateful_pointer<GatewayState>;
 
 const Bytes& bytes_of(const Value& v) { return *static_cast<const Bytes*>(v.get()); }
+
+/// The deleter of a stored value that names futures: their keys stay held on the
+/// scheduler as long as the value exists.
+struct HeldKeys {
+  caf::actor scheduler;
+  std::vector<std::string> keys;
+  void operator()(const Bytes* bytes) const noexcept {
+    delete bytes;
+    try {
+      caf::anon_send(scheduler, unhold_atom::value, keys);
+    } catch (const std::exception& e) {  // a deleter must not throw: the keys stay held
+      log::warn(std::string("cannot release the futures of a coordination value: ") + e.what());
+    }
+  }
+};
+
+/// The value of an operation, holding the futures it names on the scheduler (sent before
+/// the object can see the value, so that no release overtakes the hold).
+Value stored_value(self_ptr self, Bytes bytes, std::vector<std::string> keys) {
+  if (keys.empty()) return std::make_shared<const Bytes>(std::move(bytes));
+  self->send(caf::actor_cast<cluster_scheduler_actor>(self->state.scheduler), hold_atom::value, keys);
+  return std::shared_ptr<const Bytes>(new Bytes(std::move(bytes)), HeldKeys{self->state.scheduler, std::move(keys)});
+}
+
+/// `client` read the values of an answer: it holds the futures they name from now on.
+void share_futures(const caf::actor& scheduler, const caf::actor& client, const CoordAnswer& answer) {
+  std::vector<std::string> keys;
+  auto add = [&](const Value& v) {
+    if (const auto* held = std::get_deleter<HeldKeys>(v)) keys.insert(keys.end(), held->keys.begin(), held->keys.end());
+  };
+  if (answer.value) add(answer.value);
+  for (const auto& v : answer.values) add(v);
+  if (!keys.empty() && client) caf::anon_send(scheduler, share_atom::value, client, std::move(keys));
+}
 
 /// What the object answered, for the wire (values are bytes on this side).
 WireCoordAnswer wire_answer(std::uint64_t request, const Reply& r) {
@@ -142,7 +178,7 @@ WireOpened open(self_ptr self, WireCoordOpen& o) {
   if (auto it = self->state.by_owner.find(owner.address()); it != self->state.by_owner.end())
     detach(self, it->second);
   const std::uint64_t id = self->state.next_handle++;
-  self->state.handles[id] = RemoteHandle{reply->actor, owner.address(), {}, 0};
+  self->state.handles[id] = RemoteHandle{reply->actor, owner.address(), std::move(o.client), {}, 0};
   self->state.by_owner[owner.address()] = id;
   self->monitor(owner);
   out.handle = id;
@@ -159,15 +195,17 @@ void coord(self_ptr self, WireCoord& w) {
     return answer_error(sender, w.request, "cask::Error: unknown operation " + std::to_string(w.op));
   CoordRequest req;
   req.op = static_cast<CoordOp>(w.op);
-  if (w.has_value) req.value = std::make_shared<const Bytes>(std::move(w.value));
+  if (w.has_value) req.value = stored_value(self, std::move(w.value), std::move(w.keys));
   req.count = static_cast<std::size_t>(w.count);
   req.holder = static_cast<std::uintptr_t>(w.handle);
   if (w.timeout_ns >= 0) req.timeout = std::chrono::nanoseconds(w.timeout_ns);
   RemoteHandle& h = it->second;
   if (w.request != 0) {
     auto reply = std::make_shared<Reply>();
-    reply->on_publish = [to = sender, id = w.request](const Reply& r) {
+    reply->on_publish = [to = sender, id = w.request, client = h.client,
+                         scheduler = self->state.scheduler](const Reply& r) {
       try {
+        if (!r.error) share_futures(scheduler, client, r.answer);
         caf::anon_send(to, wire_answer(id, r));
       } catch (const std::exception& e) {  // publish() must not throw; the caller's request stays
         log::warn(std::string("cannot answer a remote coordination request: ") + e.what());

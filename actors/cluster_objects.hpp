@@ -19,6 +19,12 @@
 // A caller that gives up (its task was cancelled) makes the stand-in send a cancel, which
 // abandons the server-side Reply so that the object takes nothing for nobody.
 //
+// Futures inside values: the handle sends the keys a value names with it (WireCoord::keys).
+// The gateway stores such a value with a deleter that holds its keys on the scheduler
+// until the object lets go of it (taken out of a queue, a variable overwritten or erased,
+// read by every subscriber); a handle reading it makes its client a holder of the keys
+// first, so that they stay alive across the hand-over.
+//
 // Every Wire* type here is inspectable and registered on every node
 // (runtime/cluster_node.cpp).
 #pragma once
@@ -43,11 +49,12 @@ struct WireCoordOpen {
   std::string name;
   std::string type;
   std::uint64_t limit = 0;
+  caf::actor client;  // the handle's client proxy: made a holder of the futures it reads
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, WireCoordOpen& x) {
-  return f(caf::meta::type_name("cask.WireCoordOpen"), x.kind, x.name, x.type, x.limit);
+  return f(caf::meta::type_name("cask.WireCoordOpen"), x.kind, x.name, x.type, x.limit, x.client);
 }
 
 /// The gateway's answer to an open: the handle's id and where to send its operations, or
@@ -72,12 +79,13 @@ struct WireCoord {
   std::vector<char> value;  // MessagePack
   std::uint64_t count = 0;
   std::int64_t timeout_ns = -1;  // < 0: wait forever
+  std::vector<std::string> keys;  // the futures `value` names (kept alive while it is stored)
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, WireCoord& x) {
   return f(caf::meta::type_name("cask.WireCoord"), x.handle, x.request, x.op, x.has_value,
-           x.value, x.count, x.timeout_ns);
+           x.value, x.count, x.timeout_ns, x.keys);
 }
 
 /// How an operation failed, so that the caller gets the same exception type as embedded.

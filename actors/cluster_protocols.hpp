@@ -52,10 +52,18 @@ using slots_atom = caf::atom_constant<caf::atom("slots")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using fetched_atom = caf::atom_constant<caf::atom("fetched")>;
+using hold_atom = caf::atom_constant<caf::atom("hold")>;
+using unhold_atom = caf::atom_constant<caf::atom("unhold")>;
+using share_atom = caf::atom_constant<caf::atom("share")>;
 
 /// Values up to this size go straight from the worker to the clients waiting for them,
 /// with the outcome; larger ones are fetched by the clients from the worker.
 constexpr std::uint64_t kPushLimit = 64 * 1024;
+
+/// The "function" of a claim: a client that received a future (from a Queue, Variable or
+/// Pub/Sub) submits its key with it to become one of the key's holders. A claim never
+/// runs: an unknown key is answered as cancelled.
+inline constexpr const char* kClaimFunction = "cask::claim";
 
 /// Wire status codes (cask::Status values, plus "missing": an input could not be fetched).
 enum class WireStatus : std::uint8_t { pending, finished, error, cancelled, lost, missing };
@@ -259,6 +267,10 @@ using cluster_scheduler_actor = caf::typed_actor<
     caf::reacts_to<deadline_atom, std::string>,  // to itself: the key's deadline passed
     // a coordination handle opens: handed to the objects gateway, which answers
     caf::replies_to<open_atom, WireCoordOpen>::with<WireOpened>,
+    // the objects gateway: futures inside coordination objects (actors/cluster_objects.hpp)
+    caf::reacts_to<hold_atom, std::vector<std::string>>,    // a value naming these keys went in
+    caf::reacts_to<unhold_atom, std::vector<std::string>>,  // ... is gone from its object
+    caf::reacts_to<share_atom, caf::actor, std::vector<std::string>>,  // ... was read by a client
     caf::reacts_to<stop_atom>>;                                    // stop serving
 
 /// A worker process's actor: runs tasks, holds their results, serves them.

@@ -36,6 +36,7 @@ struct Task {
   std::size_t pending_dependents = 0;   // ... of which still need it (not yet run)
   bool counted = false;                 // counts in its inputs' pending_dependents
   std::vector<caf::actor> clients;      // clients holding the key
+  std::uint32_t object_holds = 0;       // values naming the key inside coordination objects
   std::vector<caf::actor> pushed_to;    // processing: clients the worker sends a small value
   bool fire_and_forget = false;
   caf::actor worker;  // processing: where it runs; memory: where the value is
@@ -93,6 +94,9 @@ struct SchedulerState {
   std::vector<std::pair<caf::actor, std::vector<WireOutcome>>> outbox;
   SchedulerCounters counters;
   cluster_objects_actor objects;  // coordination objects (actors/cluster_objects.hpp)
+  // Holds that came before the key's submit (the putter's client sends the submit on
+  // another path than its put): applied when the task is created.
+  std::unordered_map<std::string, std::uint32_t> early_holds;
 };
 
 using self_ptr = cluster_scheduler_actor::stateful_pointer<SchedulerState>;
@@ -115,7 +119,7 @@ WorkerEntry* find_worker(self_ptr self, const caf::actor_addr& addr) {
 }
 
 bool wanted(const Task& t) {
-  return !t.clients.empty() || t.fire_and_forget || t.pending_dependents > 0;
+  return !t.clients.empty() || t.fire_and_forget || t.pending_dependents > 0 || t.object_holds > 0;
 }
 
 // --- telling clients ---------------------------------------------------------------
@@ -396,12 +400,57 @@ void flush(self_ptr self) {
     self->send(caf::actor_cast<outcome_listener_actor>(client), outcome_atom::value, std::move(outcomes));
 }
 
+// --- futures inside coordination objects ------------------------------------------
+// The objects gateway holds a key while a value naming it sits in a Queue, Variable or
+// topic (Dask: "futures are kept alive while in the queue/variable"), and makes the
+// client that reads such a value a holder before its own hold can end, so that the key
+// outlives the hand-over. The reader then claims the key (kClaimFunction) to hear its
+// outcome.
+
+void hold_keys(self_ptr self, const std::vector<std::string>& keys) {
+  for (const auto& key : keys) {
+    if (Task* t = find(self, key))
+      ++t->object_holds;
+    else if (!self->state.cancelled.contains(key))
+      ++self->state.early_holds[key];
+  }
+}
+
+void unhold_keys(self_ptr self, const std::vector<std::string>& keys) {
+  for (const auto& key : keys) {
+    if (Task* t = find(self, key); t && t->object_holds > 0) {
+      --t->object_holds;
+      maybe_release(self, key);
+    } else if (auto e = self->state.early_holds.find(key); e != self->state.early_holds.end() && --e->second == 0) {
+      self->state.early_holds.erase(e);
+    }
+  }
+}
+
+void share_keys(self_ptr self, const caf::actor& client, const std::vector<std::string>& keys) {
+  auto& clients = self->state.clients;
+  if (std::find(clients.begin(), clients.end(), client) == clients.end()) return;  // gone already
+  for (const auto& key : keys)
+    if (Task* t = find(self, key); t && std::find(t->clients.begin(), t->clients.end(), client) == t->clients.end())
+      t->clients.push_back(client);
+}
+
+/// A claim of a key the scheduler does not know (cancelled, or released by every holder).
+void claim_unknown(self_ptr self, const caf::actor& client, const std::string& key) {
+  WireOutcome o;
+  o.key = key;
+  o.status = WireStatus::cancelled;
+  o.reason = self->state.cancelled.contains(key) ? "cancelled" : "no longer on the cluster (released)";
+  tell(self, client, std::move(o));
+}
+
 // --- events ------------------------------------------------------------------------
 
 void submit(self_ptr self, const caf::actor& client, WireTask& spec) {
   auto& st = self->state;
   ++st.counters.tasks_submitted;
   const std::string key = spec.key;
+  if (spec.function == kClaimFunction && !find(self, key)) return claim_unknown(self, client, key);
   if (!st.cancelled.empty()) st.cancelled.erase(key);  // submitted again: a new computation
   if (Task* t = find(self, key)) {  // same key: one computation
     if (client && std::find(t->clients.begin(), t->clients.end(), client) == t->clients.end())
@@ -418,6 +467,10 @@ void submit(self_ptr self, const caf::actor& client, WireTask& spec) {
   Task& t = st.tasks[key];
   t.spec = std::move(spec);
   t.retries_left = t.spec.retries;
+  if (auto early = st.early_holds.find(key); early != st.early_holds.end()) {
+    t.object_holds = early->second;
+    st.early_holds.erase(early);
+  }
   if (client) t.clients.push_back(client);
   if (t.spec.deadline_ns != 0) {
     if (missed_deadline(t)) return cancel_task(self, key);
@@ -693,6 +746,12 @@ cluster_scheduler_actor::behavior_type scheduler_main(self_ptr self, ClusterSche
       [self](open_atom, WireCoordOpen& o) {
         return self->delegate(self->state.objects, open_atom::value, std::move(o));
       },
+      [self](hold_atom, std::vector<std::string>& keys) { hold_keys(self, keys); },
+      [self](unhold_atom, std::vector<std::string>& keys) {
+        unhold_keys(self, keys);
+        flush(self);
+      },
+      [self](share_atom, caf::actor& client, std::vector<std::string>& keys) { share_keys(self, client, keys); },
       [self](stop_atom) { self->quit(); },
   };
 }

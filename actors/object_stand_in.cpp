@@ -130,6 +130,7 @@ void on_request(self_ptr self, CoordRequest& req) {
   if (req.value) {  // a remote handle's values are MessagePack bytes (detail::wrap)
     w.has_value = true;
     w.value = *static_cast<const Bytes*>(req.value.get());
+    if (const auto* futures = std::get_deleter<FutureKeys>(req.value)) w.keys = futures->keys;
   }
   w.count = req.count;
   if (req.timeout) w.timeout_ns = std::max<std::int64_t>(0, req.timeout->count());
@@ -158,7 +159,7 @@ stand_in_actor::behavior_type stand_in_main(self_ptr self, caf::actor scheduler,
   });
   // Opening: the scheduler hands the request to its objects gateway, which answers.
   auto open_reply = req.reply;
-  WireCoordOpen open{static_cast<std::uint8_t>(req.kind), req.name, req.type, req.limit};
+  WireCoordOpen open{static_cast<std::uint8_t>(req.kind), req.name, req.type, req.limit, st.proxy};
   self->request(caf::actor_cast<cluster_scheduler_actor>(st.scheduler), kOpenTimeout, open_atom::value, std::move(open))
       .then(
           [self, open_reply](WireOpened& o) {

@@ -59,6 +59,8 @@ CoordRef::CoordRef(Client* client, CoordKind kind, std::string name, std::string
   channel_ = std::make_shared<CoordChannel>(CoordChannel{std::move(state), std::move(reply->actor)});
 }
 
+const std::shared_ptr<ClientState>& CoordRef::client() const noexcept { return channel_->client; }
+
 CoordRef::~CoordRef() {
   if (channel_) channel_->client->send_to(channel_->actor, detach_atom::value, reinterpret_cast<std::uintptr_t>(this));
 }
@@ -109,6 +111,12 @@ void CoordRef::count_lease(int delta) {
 }
 
 void CoordRef::tell(CoordOp op, Value value) {
+  // A value naming futures waits until the object's process holds their keys: otherwise
+  // the putter could drop its last handle and release a key before the hold arrives.
+  if (remote_ && std::get_deleter<FutureKeys>(value)) {
+    call(op, std::move(value));
+    return;
+  }
   CoordRequest req{op, std::move(value), 0, reinterpret_cast<std::uintptr_t>(this), {}, nullptr};
   if (!channel_->client->send_to(channel_->actor, coord_atom::value, std::move(req))) throw CommError(closed);
 }

@@ -9,7 +9,10 @@
 //
 // A message reaches the subscribers that exist when it is published, each of which gets
 // its own copy of the handle to the (shared, immutable) value, in publication order per
-// publisher. A Sub stops receiving when its last copy is destroyed.
+// publisher. A Sub stops receiving when its last copy is destroyed. With a remote cluster
+// values cross as MessagePack, as for Queue; a message naming futures keeps their keys
+// alive until every subscriber took it, and put() then waits until the scheduler's process
+// holds them (one round trip).
 // Thread-safety: any member from any thread; one Sub's messages go to whichever get()
 // asks first.
 #pragma once

@@ -11,8 +11,11 @@
 // a queue of futures keeps each future (and its task) alive until it is taken out. With a
 // remote cluster the queue lives in the scheduler's process and items cross as MessagePack:
 // T must convert to and from nlohmann::json (else SerializationError when the handle is
-// made), so futures cannot be queued there; an item that does not decode fails the get
-// that took it with SerializationError. A task blocked in get() gives its worker slot back
+// made); an item that does not decode fails the get that took it with SerializationError.
+// A Future<U> (U json-convertible), alone or inside T, crosses as its key: the scheduler
+// keeps the key alive while the item is queued, and the taker gets a live future of its
+// own client, released when the taker drops it (Dask's semantics); a key cancelled
+// meanwhile gives CancelledError at result(). A task blocked in get() gives its worker slot back
 // while it waits; cancelling the task wakes it with CancelledError and takes nothing.
 // Thread-safety: a Queue handle may be used from any number of threads at once.
 // Lifetime: copies share one handle; the object outlives handles while it holds items.

@@ -8,8 +8,9 @@
 //
 // Owned by one actor, created on first use. A set variable lives on without handles (as in
 // Dask) until erase(); an unset one is retired with its last handle. Holding a future keeps
-// it (and its task) alive until the variable is set to something else or erased (embedded
-// clusters; with a remote cluster values cross as MessagePack, as for Queue).
+// it (and its task) alive until the variable is set to something else or erased, in both
+// modes (with a remote cluster values cross as MessagePack and futures as their keys, as
+// for Queue; each get() gives a live future of the reader's client).
 // Thread-safety: a Variable handle may be used from any number of threads at once.
 #pragma once
 

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "cask/detail/future_core.hpp"
+#include "cask/detail/future_wire.hpp"
 #include "cask/detail/hashing.hpp"
 #include "cask/errors.hpp"
 #include "cask/remote.hpp"
@@ -93,6 +94,8 @@ class CoordRef {
   CoordKind kind() const noexcept { return kind_; }
   /// The object lives in another process (the cluster's scheduler): values cross as bytes.
   bool remote() const noexcept { return remote_; }
+  /// The client the handle belongs to (futures in its values are claimed there).
+  const std::shared_ptr<ClientState>& client() const noexcept;
 
  private:
   /// Inside a task: counts the leases it took through this handle (+1 acquire, -1 release).
@@ -116,10 +119,17 @@ const T& unbox(const Value& v) {
 
 /// A value for the object behind `ref`: by pointer in-process, as MessagePack bytes when
 /// the object lives in another process (a T that cannot cross never gets a remote handle).
+/// Futures in a remote value travel as their keys, which go with the bytes (FutureKeys).
 template <class T>
 Value wrap(const CoordRef& ref, T value) {
   if constexpr (Serializable<T>) {
-    if (ref.remote()) return std::make_shared<const Bytes>(encode(value));
+    if (ref.remote()) {
+      FutureWireScope scope(ref.client());
+      Bytes bytes = encode(value);
+      auto keys = scope.take_keys();
+      if (keys.empty()) return std::make_shared<const Bytes>(std::move(bytes));
+      return std::shared_ptr<const Bytes>(new Bytes(std::move(bytes)), FutureKeys{std::move(keys)});
+    }
   }
   return box(std::move(value));
 }
@@ -128,7 +138,10 @@ Value wrap(const CoordRef& ref, T value) {
 template <class T>
 T unwrap(const CoordRef& ref, const Value& v) {
   if constexpr (Serializable<T>) {
-    if (ref.remote()) return decode<T>(*static_cast<const Bytes*>(v.get()));
+    if (ref.remote()) {
+      FutureWireScope scope(ref.client());  // a future in it is claimed in the handle's client
+      return decode<T>(*static_cast<const Bytes*>(v.get()));
+    }
   }
   return unbox<T>(v);
 }
