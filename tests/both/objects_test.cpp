@@ -4,15 +4,19 @@
 // each shared by name between the client and the tasks. Blocked callers are observed through
 // the tasks' log lines or the objects themselves, never through sleeps.
 #include <future>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "coord_actor_tasks.hpp"
 #include "coord_tasks.hpp"
 #include "harness.hpp"
 
 using namespace cask_both;
 using namespace cluster_tasks;
+using namespace both_tasks;
 using cask_cluster_test::contains;
 using cask_cluster_test::count_lines;
 using cask_cluster_test::error_of;
@@ -204,4 +208,101 @@ BOTH_CASE("PubSub.fans_out_to_the_client_and_tasks_in_order", 30) {
   CHECK_THROWS_AS(cask::Sub<int>(topic, env.client), cask::Error);
   pub.put("still");
   CHECK(mine.get(kPatience) == "still");
+}
+
+BOTH_CASE("Variable.cancelling_a_task_blocked_in_get_wakes_it", 30) {
+  const std::string name = "both.v.cancelled";
+  const auto log = env.file("log");
+  auto waiting = env.client.submit(variable_get_logged, name, log);
+  REQUIRE(logged(log, "waiting"));
+  waiting.cancel();
+  CHECK_THROWS_AS((void)waiting.result(kPatience), cask::CancelledError);
+  // The variable serves on: a later set is seen by a new reader.
+  cask::Variable<std::string> v{name, env.client};
+  v.set("after");
+  CHECK(env.client.submit(variable_get_logged, name, env.file("log2")).result(kPatience) == "after");
+}
+
+BOTH_CASE("Lock.released_when_the_acquiring_task_throws", 30) {
+  const std::string name = "both.l.throws";
+  cask::Lock lock{name, env.client};
+  auto failed = env.client.submit(lock_then_fail, name, env.file("log"));
+  CHECK(task_error_message<std::runtime_error>(env, failed, "std::runtime_error") == "failed holding " + name);
+  CHECK(lock.acquire(kPatience));
+  lock.release();
+}
+
+BOTH_CASE("Lock.released_when_the_acquiring_task_is_cancelled", 30) {
+  const std::string name = "both.l.cancelled";
+  const auto log = env.file("log");
+  cask::Lock lock{name, env.client};
+  auto holder = env.client.submit(lock_until_stopped, name, log);
+  REQUIRE(logged(log, "locked"));
+  CHECK(lock.locked());
+  holder.cancel();
+  CHECK_THROWS_AS((void)holder.result(kPatience), cask::CancelledError);
+  CHECK(lock.acquire(kPatience));
+  lock.release();
+}
+
+BOTH_CASE("Lock.mutual_exclusion_between_tasks", 60) {
+  const std::string name = "both.l.contended";
+  const auto log = env.file("log");
+  std::vector<cask::Future<int>> tasks;
+  for (int i = 0; i < 8; ++i) tasks.push_back(env.client.submit(locked_section, name, log, i));
+  for (int i = 0; i < 8; ++i) CHECK(tasks[i].result(kPatience) == i);
+  // Every "enter i" is followed at once by its "leave i": no two holders overlapped.
+  const auto lines = cask_cluster_test::read_lines(log);
+  REQUIRE(lines.size() == 16);
+  for (std::size_t i = 0; i < lines.size(); i += 2) {
+    CHECK(lines[i].rfind("enter ", 0) == 0);
+    CHECK(lines[i + 1] == "leave " + lines[i].substr(6));
+  }
+}
+
+BOTH_CASE("Semaphore.leases_of_a_failed_task_come_back", 30) {
+  const std::string name = "both.s.failed";
+  cask::Semaphore sem{name, 3, env.client};
+  sem.acquire();
+  auto failed = env.client.submit(semaphore_then_fail, name, 3, 2);
+  CHECK(task_error_message<std::runtime_error>(env, failed, "std::runtime_error") == "failed holding 2 leases");
+  // The failed task's two leases come back; this handle's one stays taken.
+  CHECK(sem.acquire(kPatience));
+  CHECK(sem.acquire(kPatience));
+  CHECK(sem.get_value() == 3);
+  CHECK_FALSE(sem.acquire(50ms));
+  for (int i = 0; i < 3; ++i) sem.release();
+  CHECK(sem.get_value() == 0);
+}
+
+BOTH_CASE("Event.cancelling_a_task_blocked_in_wait_wakes_it", 30) {
+  const std::string name = "both.e.cancelled";
+  const auto log = env.file("log");
+  auto waiting = env.client.submit(event_wait, name, log, -1);
+  REQUIRE(logged(log, "waiting"));
+  waiting.cancel();
+  CHECK_THROWS_AS((void)waiting.result(kPatience), cask::CancelledError);
+  // The event serves on.
+  cask::Event e{name, env.client};
+  e.set();
+  CHECK(env.client.submit(event_wait, name, env.file("log2"), -1).result(kPatience) == 1);
+}
+
+BOTH_CASE("PubSub.range_for_and_each_publisher_keeps_its_order", 30) {
+  const std::string topic = "both.p.publishers";
+  cask::Sub<std::string> sub{topic, env.client};
+  auto a = env.client.submit(publish_many, topic, std::string("a"), 20);
+  auto b = env.client.submit(publish_many, topic, std::string("b"), 20);
+  std::map<char, int> next{{'a', 0}, {'b', 0}};
+  int seen = 0;
+  for (const std::string& message : sub) {
+    REQUIRE(next.count(message[0]) == 1);
+    CHECK(message == std::string(1, message[0]) + " " + std::to_string(next[message[0]]));
+    ++next[message[0]];
+    if (++seen == 40) break;
+  }
+  CHECK(next == std::map<char, int>{{'a', 20}, {'b', 20}});
+  CHECK(a.result(kPatience) == 20);
+  CHECK(b.result(kPatience) == 20);
+  CHECK_THROWS_AS((void)sub.get(50ms), cask::TimeoutError);
 }

@@ -2,7 +2,9 @@
 // the same queue by name from handles and from tasks (which block in get, their slot handed
 // back, until a put); type mismatches; a cancelled getter takes nothing; and values that
 // cannot cross processes (kept by pointer embedded, SerializationError on a cluster).
+#include <algorithm>
 #include <future>
+#include <numeric>
 #include <string>
 #include <vector>
 
@@ -160,4 +162,46 @@ BOTH_CASE("Queue.values_without_json_per_mode", 30) {
   cask::Queue<int> fine{"both.q.after_nojson", env.client};
   fine.put(5);
   CHECK(fine.get(kPatience) == 5);
+}
+
+BOTH_CASE("Queue.get_batch_waits_until_n_items_then_takes_them", 30) {
+  const std::string name = "both.q.batch";
+  cask::Queue<int> q{name, env.client};
+  auto batch = std::async(std::launch::async, [&] { return q.get_batch(3, kPatience); });
+  for (int i = 1; i <= 2; ++i) CHECK(env.client.submit(queue_put, name, i).result(kPatience) == i);
+  CHECK(batch.wait_for(50ms) == std::future_status::timeout);  // two of three
+  CHECK(env.client.submit(queue_put, name, 3).result(kPatience) == 3);
+  REQUIRE(batch.wait_for(kPatience) == std::future_status::ready);
+  CHECK(batch.get() == std::vector{1, 2, 3});
+  CHECK(q.size() == 0);
+}
+
+BOTH_CASE("Queue.waiting_tasks_are_served_one_item_each", 30) {
+  const std::string name = "both.q.waiters";
+  cask::Queue<int> q{name, env.client};
+  const auto log1 = env.file("log1"), log2 = env.file("log2");
+  auto first = env.client.submit(queue_get_logged, name, log1);
+  auto second = env.client.submit(queue_get_logged, name, log2);
+  REQUIRE(logged(log1, "waiting"));
+  REQUIRE(logged(log2, "waiting"));
+  q.put(1);
+  q.put(2);
+  std::vector<int> got{first.result(kPatience), second.result(kPatience)};
+  std::sort(got.begin(), got.end());
+  CHECK(got == std::vector{1, 2});
+  CHECK(q.size() == 0);
+}
+
+BOTH_CASE("Queue.many_producing_tasks_each_item_exactly_once", 60) {
+  const std::string name = "both.q.producers";
+  cask::Queue<int> q{name, env.client};
+  std::vector<cask::Future<int>> puts;
+  for (int i = 0; i < 40; ++i) puts.push_back(env.client.submit(queue_put, name, i));
+  for (auto& p : puts) (void)p.result(kPatience);
+  auto items = q.get_batch(40, kPatience);
+  std::sort(items.begin(), items.end());
+  std::vector<int> expected(40);
+  std::iota(expected.begin(), expected.end(), 0);
+  CHECK(items == expected);
+  CHECK(q.size() == 0);
 }
