@@ -74,6 +74,7 @@ BOTH_CASE("Actor.calls_outside_the_registered_methods_per_mode", 30) {
     CHECK(contains(method, "unlisted"));
     CHECK_THROWS_AS((void)counter.call([](Counter& c) { return c.n; }), cask::NotRegisteredError);
     CHECK_THROWS_AS((void)env.client.submit_actor<Unlisted>(), cask::NotRegisteredError);
+    CHECK(contains(error_of([&] { (void)env.client.submit_actor<Unlisted>(); }), "Unlisted"));
     CHECK(contains(error_of([&] { (void)env.client.submit_actor<Counter>(2, 3); }), "Counter(int, int)"));
   } else {
     CHECK(counter.call(&Counter::unlisted).result(kPatience) == -1);
