@@ -23,6 +23,14 @@ struct NoJson {
   int n = 0;
 };
 
+/// A task blocked in Queue<int>{name}.get(), seen waiting through its log `log_name`.
+cask::Future<int> blocked_getter(Env& env, const std::string& name, const std::string& log_name) {
+  const auto log = env.file(log_name);
+  auto getter = env.client.submit(queue_get_logged, name, log);
+  REQUIRE(logged(log, "waiting"));
+  return getter;
+}
+
 }  // namespace
 
 BOTH_CASE("Queue.put_get_size_get_batch_and_get_all_in_fifo_order", 30) {
@@ -89,17 +97,13 @@ BOTH_CASE("Queue.several_handles_share_it_by_name", 30) {
 BOTH_CASE("Queue.task_blocked_in_get_is_woken_by_a_put", 30) {
   const std::string name = "both.q.blocked";
   cask::Queue<int> q{name, env.client};
-  const auto log = env.file("log");
-  auto waiting = env.client.submit(queue_get_logged, name, log);
-  REQUIRE(logged(log, "waiting"));
+  auto waiting = blocked_getter(env, name, "log");
   CHECK_FALSE(waiting.done());
   q.put(12);
   CHECK(waiting.result(kPatience) == 12);
   // Blocked in a task, woken by another task's put: the blocked task handed its slot back,
   // or on 2 slots the put would still run beside it.
-  const auto log2 = env.file("log2");
-  auto second = env.client.submit(queue_get_logged, name, log2);
-  REQUIRE(logged(log2, "waiting"));
+  auto second = blocked_getter(env, name, "log2");
   CHECK(env.client.submit(queue_put, name, 13).result(kPatience) == 13);
   CHECK(second.result(kPatience) == 13);
 }
@@ -130,9 +134,7 @@ BOTH_CASE("Queue.wrong_value_type_throws_and_the_first_handle_keeps_working", 30
 BOTH_CASE("Queue.cancelled_getter_takes_nothing", 30) {
   const std::string name = "both.q.cancelled";
   cask::Queue<int> q{name, env.client};
-  const auto log = env.file("log");
-  auto waiting = env.client.submit(queue_get_logged, name, log);
-  REQUIRE(logged(log, "waiting"));
+  auto waiting = blocked_getter(env, name, "log");
   waiting.cancel();
   CHECK_THROWS_AS((void)waiting.result(kPatience), cask::CancelledError);
   q.put(1);
@@ -179,11 +181,8 @@ BOTH_CASE("Queue.get_batch_waits_until_n_items_then_takes_them", 30) {
 BOTH_CASE("Queue.waiting_tasks_are_served_one_item_each", 30) {
   const std::string name = "both.q.waiters";
   cask::Queue<int> q{name, env.client};
-  const auto log1 = env.file("log1"), log2 = env.file("log2");
-  auto first = env.client.submit(queue_get_logged, name, log1);
-  auto second = env.client.submit(queue_get_logged, name, log2);
-  REQUIRE(logged(log1, "waiting"));
-  REQUIRE(logged(log2, "waiting"));
+  auto first = blocked_getter(env, name, "log1");
+  auto second = blocked_getter(env, name, "log2");
   q.put(1);
   q.put(2);
   std::vector<int> got{first.result(kPatience), second.result(kPatience)};
