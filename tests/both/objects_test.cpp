@@ -162,13 +162,14 @@ BOTH_CASE("Event.set_wait_clear_from_client_and_tasks", 30) {
   CHECK_FALSE(ready.is_set());
   CHECK_FALSE(ready.wait(50ms));
   CHECK(env.client.submit(event_wait, name, log, 50).result(kPatience) == 0);
-  // Two tasks wait (their slots handed back); one set wakes both.
+  // Two tasks wait, on both slots (2 workers x 1); one set, by a task that only runs
+  // because the waiting ones handed their slots back, wakes both.
   auto first = env.client.submit(event_wait, name, log, -1);
   auto second = env.client.submit(event_wait, name, log, -2);
   REQUIRE(eventually([&] { return count_lines(log, "waiting") == 3; }));
   CHECK_FALSE(first.done());
   CHECK_FALSE(second.done());
-  ready.set();
+  CHECK(env.client.submit(event_set, name).result(kPatience) == 1);
   CHECK(first.result(kPatience) == 1);
   CHECK(second.result(kPatience) == 1);
   CHECK(ready.is_set());
@@ -176,9 +177,9 @@ BOTH_CASE("Event.set_wait_clear_from_client_and_tasks", 30) {
   ready.clear();
   CHECK_FALSE(ready.is_set());
   CHECK_FALSE(ready.wait(50ms));  // cleared: waits block again
-  // Set by a task, seen by a client thread blocked in wait().
+  // Set by the client, seen by another client thread blocked in wait().
   auto blocked = in_background([&] { return ready.wait(kPatience); });
-  CHECK(env.client.submit(event_set, name).result(kPatience) == 1);
+  ready.set();
   REQUIRE(blocked.wait_for(kPatience) == std::future_status::ready);
   CHECK(blocked.get());
 }

@@ -178,13 +178,15 @@ BOTH_CASE("Queue.get_batch_waits_until_n_items_then_takes_them", 30) {
   CHECK(q.size() == 0);
 }
 
-BOTH_CASE("Queue.waiting_tasks_are_served_one_item_each", 30) {
+BOTH_CASE("Queue.tasks_blocked_in_get_hand_their_slots_back_and_get_one_item_each", 30) {
   const std::string name = "both.q.waiters";
   cask::Queue<int> q{name, env.client};
+  // Both slots (2 workers x 1) run a task blocked in get: the putting tasks only run
+  // because the blocked ones handed their slots back.
   auto first = blocked_getter(env, name, "log1");
   auto second = blocked_getter(env, name, "log2");
-  q.put(1);
-  q.put(2);
+  CHECK(env.client.submit(queue_put, name, 1).result(kPatience) == 1);
+  CHECK(env.client.submit(queue_put, name, 2).result(kPatience) == 2);
   std::vector<int> got{first.result(kPatience), second.result(kPatience)};
   std::sort(got.begin(), got.end());
   CHECK(got == std::vector{1, 2});
