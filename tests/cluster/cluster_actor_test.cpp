@@ -1,9 +1,9 @@
-// Cluster mode, actors: CASK_ACTOR types constructed on one worker of a LocalCluster of two
-// worker processes, called from the client, from a second client and from tasks; named
-// actors; lifetime (last handle, disconnect, cancel); and the error paths: unregistered
-// type, constructor or method, a signature that differs on the worker, a throwing method,
-// the hosting worker killed. Actor calls that must stay pending are gated on files
-// (Counter::hold), never on sleeps.
+// Cluster mode, actors: what only a LocalCluster of two worker processes shows: the
+// process running the calls, a second client finding and keeping actors, a client that
+// disconnects, a method with another signature on the worker, the hosting worker killed,
+// handles sent into tasks on both workers. Calls that must stay pending are gated on files
+// (Counter::hold), never on sleeps. The behaviours common to both modes (call futures,
+// throwing methods, unregistered methods, cancel) are in tests/both/actor_test.cpp.
 #include <set>
 #include <string>
 #include <vector>
@@ -47,77 +47,17 @@ std::string error_of(F&& f) {
 
 }  // namespace
 
-TEST_CASE("ClusterActor.calls_run_one_at_a_time_in_order_on_one_worker" * doctest::timeout(60)) {
+TEST_CASE("ClusterActor.every_call_runs_in_the_one_worker_process_hosting_it" * doctest::timeout(60)) {
+  // (Calls in order, pipelined: tests/both/actor_test.cpp.)
   cask::LocalCluster cluster{cluster_options()};
   cask::Client client{cluster};
   auto counter = client.submit_actor<Counter>().result(kPatience);
-  auto started = client.submit_actor<Counter>(40).result(kPatience);  // CASK_ACTOR_INIT(Counter, int)
-  REQUIRE(counter.valid());
-  std::vector<cask::Future<int>> calls;
-  for (int i = 0; i < 200; ++i) calls.push_back(counter.call(&Counter::increment));  // pipelined
-  for (int i = 0; i < 200; ++i) CHECK(calls[i].result(kPatience) == i + 1);
-  CHECK(counter.call(&Counter::add, 5).result(kPatience) == 205);
-  CHECK(counter.call(&Counter::get).result(kPatience) == 205);
-  CHECK(started.call(&Counter::increment).result(kPatience) == 41);
-  // Every call ran in one worker process, not in this one.
   const int host = counter.call(&Counter::pid).result(kPatience);
   const auto workers = cluster.worker_pids();
   CHECK(std::find(workers.begin(), workers.end(), host) != workers.end());
-  for (int i = 0; i < 5; ++i) CHECK(counter.call(&Counter::pid).result(kPatience) == host);
-}
-
-TEST_CASE("ClusterActor.call_futures_work_with_timeouts_wait_and_as_completed" * doctest::timeout(60)) {
-  GatedCluster g;
-  auto& [dir, gate, log, cluster, client, guard] = g;
-  auto counter = client.submit_actor<Counter>(1).result(kPatience);
-  auto held = counter.call(&Counter::hold, gate, log);
-  auto behind = counter.call(&Counter::add, 10);  // queued behind the held call
-  REQUIRE(wait_for_line(log, "start"));
-  CHECK_THROWS_AS(held.result(50ms), cask::TimeoutError);
-  CHECK_THROWS_AS(cask::wait(std::vector{held, behind}, 50ms, cask::FIRST_COMPLETED), cask::TimeoutError);
-  CHECK(held.status() == cask::Status::pending);
-  CHECK(behind.status() == cask::Status::pending);
-  open_gate(gate);
-  std::vector<int> values;
-  for (auto& f : cask::as_completed(std::vector{held, behind})) values.push_back(f.result());
-  CHECK(values == std::vector<int>{1, 11});  // in the order they ran
-  auto [done, not_done] = cask::wait(std::vector{held, behind}, kPatience);
-  CHECK(done.size() == 2);
-  CHECK(not_done.empty());
-}
-
-TEST_CASE("ClusterActor.a_throwing_method_fails_that_call_only" * doctest::timeout(60)) {
-  cask::LocalCluster cluster{cluster_options()};
-  cask::Client client{cluster};
-  auto counter = client.submit_actor<Counter>().result(kPatience);
-  CHECK(counter.call(&Counter::fail_if, 3).result(kPatience) == 3);
-  auto failed = counter.call(&Counter::fail_if, -7);
-  const std::string what = error_of<cask::RemoteError>([&] { (void)failed.result(kPatience); });
-  CHECK(contains(what, "TaskFailure"));
-  CHECK(contains(what, "negative -7"));
-  CHECK(failed.status() == cask::Status::error);
-  // The actor lives on, its state untouched by the failed call.
-  CHECK(counter.call(&Counter::increment).result(kPatience) == 4);
-}
-
-TEST_CASE("ClusterActor.unregistered_type_constructor_or_method_fails_at_the_call" * doctest::timeout(60)) {
-  cask::LocalCluster cluster{cluster_options()};
-  cask::Client client{cluster};
-  // A type without CASK_ACTOR.
-  const std::string type = error_of<cask::NotRegisteredError>([&] { (void)client.submit_actor<Unlisted>(); });
-  CHECK(contains(type, "Unlisted"));
-  // A constructor of the type that nobody registered with CASK_ACTOR_INIT.
-  const std::string ctor = error_of<cask::NotRegisteredError>([&] { (void)client.submit_actor<Counter>(2, 3); });
-  CHECK(contains(ctor, "Counter(int, int)"));
-  // A method missing from CASK_ACTOR's list.
-  auto counter = client.submit_actor<Counter>().result(kPatience);
-  const std::string method = error_of<cask::NotRegisteredError>([&] { (void)counter.call(&Counter::unlisted); });
-  CHECK(contains(method, "Counter"));
-  CHECK(contains(method, "unlisted"));
-  // A lambda is no registered method either.
-  CHECK_THROWS_AS((void)counter.call([](Counter& c) { return c.n; }), cask::NotRegisteredError);
-  // Nothing above disturbed the actor.
-  CHECK(counter.call(&Counter::increment).result(kPatience) == 1);
+  std::vector<cask::Future<int>> pids;
+  for (int i = 0; i < 20; ++i) pids.push_back(counter.call(&Counter::pid));
+  for (auto& p : pids) CHECK(p.result(kPatience) == host);
 }
 
 TEST_CASE("ClusterActor.a_method_with_another_signature_on_the_worker_fails_that_call" * doctest::timeout(60)) {
@@ -184,38 +124,6 @@ TEST_CASE("ClusterActor.the_instance_goes_with_the_last_handle_anywhere" * docte
   other.reset();
   CHECK(wait_for_line(log2, "destroyed"));
   CHECK(count_lines(log2, "destroyed") == 1);
-}
-
-TEST_CASE("ClusterActor.cancel_destroys_the_instance_and_later_calls_fail_naming_it" * doctest::timeout(60)) {
-  ScratchDir dir;
-  const std::string log = dir.file("tracker.log");
-  cask::LocalCluster cluster{cluster_options()};
-  cask::Client client{cluster};
-  auto tracker = client.submit_actor<Tracker>(cask::actor_options{.name = "gone"}, log).result(kPatience);
-  CHECK(tracker.call(&Tracker::ping).result(kPatience) == "pong");
-  tracker.cancel();
-  CHECK(wait_for_line(log, "destroyed"));
-  const std::string what = error_of<cask::Error>([&] { (void)tracker.call(&Tracker::ping).result(kPatience); });
-  CHECK(contains(what, tracker.key()));
-  // The name is free again once the cancelled actor is gone.
-  auto again = client.submit_actor<Tracker>(cask::actor_options{.name = "gone"}, dir.file("t2.log"));
-  CHECK(again.result(kPatience).call(&Tracker::ping).result(kPatience) == "pong");
-}
-
-TEST_CASE("ClusterActor.cancelling_a_queued_call_skips_it" * doctest::timeout(60)) {
-  GatedCluster g;
-  auto& [dir, gate, log, cluster, client, guard] = g;
-  auto counter = client.submit_actor<Counter>().result(kPatience);
-  auto held = counter.call(&Counter::hold, gate, log);
-  REQUIRE(wait_for_line(log, "start"));
-  auto skipped = counter.call(&Counter::add, 100);
-  auto after = counter.call(&Counter::add, 1);
-  skipped.cancel();
-  CHECK(skipped.status() == cask::Status::cancelled);
-  CHECK_THROWS_AS((void)skipped.result(), cask::CancelledError);
-  open_gate(gate);
-  CHECK(held.result(kPatience) == 0);
-  CHECK(after.result(kPatience) == 1);  // the cancelled add(100) never ran
 }
 
 TEST_CASE("ClusterActor.killing_the_hosting_worker_fails_pending_and_later_calls" * doctest::timeout(60)) {

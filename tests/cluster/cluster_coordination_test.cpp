@@ -1,7 +1,8 @@
-// Cluster mode, coordination objects: Queue, Variable, Lock, Semaphore, Event and Pub/Sub
-// owned by the scheduler's process and shared by name between clients and the tasks on
-// the worker processes; timeouts; what happens to locks and waiting callers when a client
-// or the scheduler goes away; type and value errors.
+// Cluster mode, coordination objects, the cases that need more than one client of a
+// LocalCluster: objects shared by two clients; what happens to locks and waiting callers
+// when a client, a worker or the scheduler goes away; type, limit and value errors. The
+// behaviours common to both modes (put/get, timeouts, tasks blocked in objects, leases,
+// events, pub/sub) are in tests/both/{queue,objects}_test.cpp.
 #include <future>
 #include <memory>
 #include <string>
@@ -29,61 +30,6 @@ auto in_background(F call) {
 }
 
 }  // namespace
-
-TEST_CASE("ClusterObjects.queue_between_client_and_tasks" * doctest::timeout(60)) {
-  cask::LocalCluster cluster{cluster_options()};
-  cask::Client client{cluster};
-  cask::Queue<int> q{"jobs", client};
-  for (int i = 1; i <= 5; ++i) q.put(i);
-  CHECK(q.size() == 5);
-  CHECK(client.submit(queue_size, std::string("jobs")).result(kPatience) == 5);
-  // Tasks on the workers take from the client's queue, in order.
-  CHECK(client.submit(queue_get, std::string("jobs"), -1).result(kPatience) == 1);
-  CHECK(client.submit(queue_get_batch, std::string("jobs"), 2).result(kPatience) == std::vector{2, 3});
-  // ... and put into it.
-  CHECK(client.submit(queue_put, std::string("jobs"), 6).result(kPatience) == 6);
-  CHECK(q.get_all() == std::vector{4, 5, 6});
-  CHECK(q.size() == 0);
-  // Timeouts, on the client and in a task: TimeoutError, nothing taken.
-  CHECK_THROWS_AS((void)q.get(50ms), cask::TimeoutError);
-  CHECK_THROWS_AS((void)q.get_batch(2, 50ms), cask::TimeoutError);
-  CHECK_THROWS_AS((void)client.submit(queue_get, std::string("jobs"), 50).result(kPatience), cask::TimeoutError);
-  q.put(7);
-  CHECK(q.get(kPatience) == 7);
-  // Values of a struct type cross as MessagePack.
-  cask::Queue<Point> points{"points", client};
-  points.put(Point{1, 2, "a"});
-  CHECK(points.get(kPatience) == Point{1, 2, "a"});
-}
-
-TEST_CASE("ClusterObjects.blocking_get_unblocked_from_another_process" * doctest::timeout(60)) {
-  cask::LocalCluster cluster{cluster_options()};
-  cask::Client client{cluster};
-  cask::Queue<int> q{"q", client};
-  // The client blocks; a task on a worker process puts.
-  auto got = in_background([&] { return q.get(); });
-  CHECK(got.wait_for(100ms) == std::future_status::timeout);
-  CHECK(client.submit(queue_put, std::string("q"), 11).result(kPatience) == 11);
-  REQUIRE(got.wait_for(kPatience) == std::future_status::ready);
-  CHECK(got.get() == 11);
-
-  // A task blocks (its slot handed back meanwhile); the client puts.
-  ScratchDir dir;
-  const auto log = dir.file("log");
-  auto waiting = client.submit(queue_get_logged, std::string("q"), log);
-  REQUIRE(wait_for_line(log, "waiting"));
-  CHECK_FALSE(waiting.done());
-  q.put(12);
-  CHECK(waiting.result(kPatience) == 12);
-
-  // A task blocked in get on one worker, unblocked by a task on the other.
-  // (Another log: the same arguments would be the same pure key, the finished task.)
-  const auto log2 = dir.file("log2");
-  auto second = client.submit(queue_get_logged, std::string("q"), log2);
-  REQUIRE(wait_for_line(log2, "waiting"));
-  CHECK(client.submit(queue_put, std::string("q"), 13).result(kPatience) == 13);
-  CHECK(second.result(kPatience) == 13);
-}
 
 TEST_CASE("ClusterObjects.two_clients_share_objects_by_name" * doctest::timeout(60)) {
   cask::LocalCluster cluster{cluster_options()};
@@ -122,98 +68,6 @@ TEST_CASE("ClusterObjects.two_clients_share_objects_by_name" * doctest::timeout(
   lb.release();
   CHECK_FALSE(la.locked());
   CHECK(b.submit(lock_try, std::string("lock"), 1000).result(kPatience) == 1);
-}
-
-TEST_CASE("ClusterObjects.lock_held_by_a_task_in_another_process" * doctest::timeout(60)) {
-  cask::LocalCluster cluster{cluster_options()};
-  cask::Client client{cluster};
-  ScratchDir dir;
-  const auto log = dir.file("log");
-  const auto gate = dir.file("gate");
-  cask::Lock lock{"file", client};
-  auto holder = client.submit(lock_hold, std::string("file"), log, gate, 20000);
-  REQUIRE(wait_for_line(log, "locked"));
-  CHECK(lock.locked());
-  CHECK_FALSE(lock.acquire(50ms));
-  CHECK_FALSE(lock.try_lock());
-  // Releasing a lock this handle does not hold: a clear error, nothing changes.
-  const auto what = error_of([&] { lock.release(); });
-  CHECK(contains(what, "cask::Error"));
-  CHECK(contains(what, "Lock 'file'"));
-  CHECK(contains(what, "does not hold"));
-  CHECK_THROWS_AS((void)client.submit(lock_release_unheld, std::string("file")).result(kPatience), cask::Error);
-  CHECK(lock.locked());
-  // The task returns; its handle goes and with it the lock.
-  open_gate(gate);
-  CHECK(holder.result(kPatience) == 1);
-  CHECK(lock.acquire(kPatience));
-  lock.release();
-  {
-    std::lock_guard guard{lock};
-    CHECK(lock.locked());
-    CHECK(client.submit(lock_try, std::string("file"), 50).result(kPatience) == 0);
-  }
-  CHECK_FALSE(lock.locked());
-}
-
-TEST_CASE("ClusterObjects.semaphore_and_event" * doctest::timeout(60)) {
-  cask::LocalCluster cluster{cluster_options()};
-  cask::Client client{cluster};
-  cask::Semaphore sem{"db", 2, client};
-  sem.acquire();
-  CHECK(sem.acquire(1s));
-  CHECK(sem.get_value() == 2);
-  CHECK(client.submit(semaphore_try, std::string("db"), 2, 50).result(kPatience) == 0);
-  sem.release();
-  CHECK(client.submit(semaphore_try, std::string("db"), 2, 5000).result(kPatience) == 1);
-  sem.release();
-  CHECK(sem.get_value() == 0);
-  CHECK_THROWS_AS(sem.release(), cask::Error);  // holds none now
-
-  ScratchDir dir;
-  const auto log = dir.file("log");
-  cask::Event ready{"ready", client};
-  CHECK_FALSE(ready.is_set());
-  CHECK_FALSE(ready.wait(50ms));
-  CHECK(client.submit(event_wait, std::string("ready"), log, 50).result(kPatience) == 0);
-  auto waiter = client.submit(event_wait, std::string("ready"), log, -1);
-  REQUIRE(eventually([&] { return count_lines(log, "waiting") == 2; }));
-  CHECK_FALSE(waiter.done());
-  ready.set();
-  CHECK(waiter.result(kPatience) == 1);
-  CHECK(ready.is_set());
-  ready.clear();
-  CHECK_FALSE(ready.is_set());
-  // Set by a task, seen by a client thread blocked in wait().
-  auto blocked = in_background([&] { return ready.wait(kPatience); });
-  CHECK(client.submit(event_set, std::string("ready")).result(kPatience) == 1);
-  REQUIRE(blocked.wait_for(kPatience) == std::future_status::ready);
-  CHECK(blocked.get());
-}
-
-TEST_CASE("ClusterObjects.pubsub_fans_out_across_processes" * doctest::timeout(60)) {
-  cask::LocalCluster cluster{cluster_options()};
-  cask::Client client{cluster};
-  ScratchDir dir;
-  const auto log = dir.file("log");
-  cask::Sub<std::string> mine{"news", client};
-  // Two different keys (pure keys of the same arguments would be one task).
-  auto first = client.submit(subscribe_get, std::string("news"), log, 20000);
-  auto second = client.submit(subscribe_get, std::string("news"), log, 20001);
-  REQUIRE(eventually([&] { return count_lines(log, "subscribed") == 2; }));
-  cask::Pub<std::string> pub{"news", client};
-  pub.put("hello");
-  CHECK(first.result(kPatience) == "hello");
-  CHECK(second.result(kPatience) == "hello");
-  CHECK(mine.get(kPatience) == "hello");
-  // Published by a task: only the current subscribers (this one) get it, in order.
-  CHECK(client.submit(publish, std::string("news"), std::string("from a task")).result(kPatience) == 1);
-  pub.put("last");
-  CHECK(mine.get(kPatience) == "from a task");
-  CHECK(mine.get(kPatience) == "last");
-  CHECK_THROWS_AS((void)mine.get(50ms), cask::TimeoutError);
-  CHECK_THROWS_AS((void)client.submit(subscribe_get, std::string("news"), log, 50).result(kPatience),
-                  cask::TimeoutError);
 }
 
 TEST_CASE("ClusterObjects.type_and_limit_mismatch" * doctest::timeout(60)) {
@@ -300,24 +154,6 @@ TEST_CASE("ClusterObjects.lock_comes_back_when_its_client_disconnects" * doctest
   cluster.kill_worker(1);
   CHECK(mine.acquire(kPatience));
   CHECK(mine.locked());
-}
-
-TEST_CASE("ClusterObjects.cancelled_waiter_takes_nothing" * doctest::timeout(60)) {
-  cask::LocalCluster cluster{cluster_options()};
-  cask::Client client{cluster};
-  ScratchDir dir;
-  const auto log = dir.file("log");
-  cask::Queue<int> q{"q", client};
-  auto waiting = client.submit(queue_get_logged, std::string("q"), log);
-  REQUIRE(wait_for_line(log, "waiting"));
-  waiting.cancel();
-  CHECK_THROWS_AS((void)waiting.result(kPatience), cask::CancelledError);
-  q.put(1);
-  // Whether the cancel reached the queue before the item or not, the item is not lost.
-  CHECK(q.get(kPatience) == 1);
-  // And the next task gets the next item.
-  q.put(2);
-  CHECK(client.submit(queue_get, std::string("q"), 5000).result(kPatience) == 2);
 }
 
 TEST_CASE("ClusterObjects.waiting_client_gets_comm_error_when_the_scheduler_dies" * doctest::timeout(60)) {
