@@ -74,7 +74,8 @@ std::vector<std::string> WorkerStore::steal(std::size_t n) {
 }
 bool WorkerStore::post(JobPtr job) {
   std::lock_guard lk(mu_);
-  jobs_.erase(*job->key);
+  // Only this run: a later run of the same key sent here since stays cancellable/stealable.
+  if (auto it = jobs_.find(*job->key); it != jobs_.end() && it->second == job) jobs_.erase(it);
   posted_.push_back(std::move(job));
   return posted_.size() == 1;
 }

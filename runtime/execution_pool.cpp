@@ -191,6 +191,11 @@ void ExecutionPool::stop() {
     }
     if (threads.empty() && unrun.empty()) return;
     for (auto& job : unrun) {
+      // A stolen job runs on another worker: reporting it here would count it twice.
+      JobPhase expected = JobPhase::queued;
+      if (!job->phase.compare_exchange_strong(expected, JobPhase::cancelled, std::memory_order_acq_rel) &&
+          expected == JobPhase::stolen)
+        continue;
       job->cancel();
       hand_back(job, Outcome{Status::cancelled, nullptr, nullptr});
     }
