@@ -55,6 +55,7 @@ using fetched_atom = caf::atom_constant<caf::atom("fetched")>;
 using hold_atom = caf::atom_constant<caf::atom("hold")>;
 using unhold_atom = caf::atom_constant<caf::atom("unhold")>;
 using share_atom = caf::atom_constant<caf::atom("share")>;
+using steal_atom = caf::atom_constant<caf::atom("steal")>;
 
 /// Values up to this size go straight from the worker to the clients waiting for them,
 /// with the outcome; larger ones are fetched by the clients from the worker.
@@ -277,6 +278,8 @@ using cluster_scheduler_actor = caf::typed_actor<
 using cluster_worker_actor = caf::typed_actor<
     caf::reacts_to<std::vector<WireRun>>,                          // scheduler: run these
     caf::reacts_to<cancel_atom, std::vector<std::string>>,         // scheduler: stop these
+    // scheduler: give back up to n runs that have not started; answers with their keys
+    caf::replies_to<steal_atom, std::uint32_t>::with<std::vector<std::string>>,
     caf::reacts_to<free_atom, std::vector<std::string>>,           // scheduler: drop results
     caf::replies_to<fetch_atom, std::vector<std::string>>::with<std::vector<WireData>>,
     caf::reacts_to<flush_atom>,  // from its own slots: results are ready to report

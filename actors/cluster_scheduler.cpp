@@ -65,6 +65,8 @@ struct WorkerEntry {
   double mean_run_ns = -1;
   std::unordered_set<std::string> functions;
   std::vector<WireRun> outbox;
+  bool steal_pending = false;  // a steal request to it is unanswered
+  long promised = 0;           // slots kept free for runs being stolen for it
 
   std::chrono::steady_clock::time_point last_result{};
 
@@ -356,6 +358,72 @@ bool missed_deadline(const Task& t) {
 
 void cancel_task(self_ptr self, const std::string& key);
 
+void flush(self_ptr self);
+
+/// Sends `t` to run on `w` (with the next batch to that worker).
+void assign(self_ptr self, Task& t, WorkerEntry& w) {
+  WireRun run;
+  run.task = t.spec;
+  run.holders.reserve(t.spec.deps.size());
+  for (const auto& d : t.spec.deps) run.holders.push_back(find(self, d)->worker);
+  run.push_to = t.pushed_to = t.clients;
+  t.state = TState::processing;
+  t.worker = w.handle;
+  ++w.in_flight;
+  w.outbox.push_back(std::move(run));
+}
+
+/// The victim gave back `keys` (runs it had not started): they go to the thief when it
+/// still has a free slot, else back to the ready queue.
+void on_stolen(self_ptr self, const caf::actor& victim_handle, const caf::actor& thief_handle, long asked,
+               const std::vector<std::string>& keys) {
+  WorkerEntry* victim = find_worker(self, victim_handle.address());
+  if (victim) victim->steal_pending = false;
+  if (WorkerEntry* thief = find_worker(self, thief_handle.address())) thief->promised -= asked;
+  for (const auto& key : keys) {
+    // The victim never reports a stolen run: it no longer counts there.
+    if (victim && victim->in_flight > 0) --victim->in_flight;
+    Task* t = find(self, key);
+    if (!t || t->state != TState::processing || t->worker != victim_handle) continue;  // cancelled meanwhile
+    WorkerEntry* thief = find_worker(self, thief_handle.address());  // assign() may not move workers
+    if (thief && thief->in_flight < thief->capacity && thief->functions.contains(t->spec.function))
+      assign(self, *t, *thief);
+    else
+      make_ready(self, key, *t);
+  }
+}
+
+/// Work stealing, as in Dask: prefetch may queue a run behind a slot that turns out to
+/// be busy for long (or blocked on something that waits for that very run) while another
+/// worker goes idle. A worker with a free slot that the ready queue did not fill asks a
+/// worker with runs queued beyond its slots to give back some that have not started.
+void request_steals(self_ptr self) {
+  auto& workers = self->state.workers;
+  for (auto& thief : workers) {
+    long free = thief.capacity - thief.in_flight - thief.promised;
+    for (auto& victim : workers) {
+      if (free <= 0) break;
+      if (&victim == &thief || victim.steal_pending || victim.in_flight <= victim.capacity) continue;
+      // Only from a worker whose functions the thief runs: what comes back must fit it.
+      if (!std::all_of(victim.functions.begin(), victim.functions.end(),
+                       [&](const std::string& f) { return thief.functions.contains(f); }))
+        continue;
+      const long n = std::min(free, victim.in_flight - victim.capacity);
+      free -= n;
+      thief.promised += n;
+      victim.steal_pending = true;
+      auto on_answer = [self, v = victim.handle, th = thief.handle, n](const std::vector<std::string>& keys) {
+        on_stolen(self, v, th, n, keys);
+        flush(self);
+      };
+      self->request(caf::actor_cast<cluster_worker_actor>(victim.handle), std::chrono::seconds(30),
+                    steal_atom::value, std::uint32_t(n))
+          .then([on_answer](std::vector<std::string>& keys) { on_answer(keys); },
+                [on_answer](caf::error&) { on_answer({}); });  // gone or silent: it keeps them
+    }
+  }
+}
+
 void dispatch(self_ptr self) {
   auto& st = self->state;
   std::vector<Ready> unplaced;  // no worker can take them now
@@ -377,17 +445,10 @@ void dispatch(self_ptr self) {
         break;
       continue;
     }
-    WireRun run;
-    run.task = t->spec;
-    run.holders.reserve(t->spec.deps.size());
-    for (const auto& d : t->spec.deps) run.holders.push_back(find(self, d)->worker);
-    run.push_to = t->pushed_to = t->clients;
-    t->state = TState::processing;
-    t->worker = w->handle;
-    ++w->in_flight;
-    w->outbox.push_back(std::move(run));
+    assign(self, *t, *w);
   }
   for (auto& r : unplaced) st.ready.push(std::move(r));
+  request_steals(self);
   for (auto& w : st.workers)
     if (!w.outbox.empty())
       self->send(caf::actor_cast<cluster_worker_actor>(w.handle), std::exchange(w.outbox, {}));

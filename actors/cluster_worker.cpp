@@ -53,9 +53,29 @@ void WorkerStore::cancel(const std::string& key) {
   std::lock_guard lk(mu_);
   if (auto it = jobs_.find(key); it != jobs_.end()) it->second->cancel();
 }
+std::vector<std::string> WorkerStore::steal(std::size_t n) {
+  std::lock_guard lk(mu_);
+  std::vector<JobPtr> waiting;
+  for (const auto& [key, job] : jobs_)
+    if (job->phase.load(std::memory_order_acquire) == JobPhase::queued) waiting.push_back(job);
+  std::sort(waiting.begin(), waiting.end(), [](const JobPtr& a, const JobPtr& b) {
+    return a->priority != b->priority ? a->priority < b->priority : a->seq > b->seq;
+  });
+  std::vector<std::string> stolen;
+  for (const auto& job : waiting) {
+    if (stolen.size() >= n) break;
+    JobPhase expected = JobPhase::queued;
+    if (!job->phase.compare_exchange_strong(expected, JobPhase::stolen, std::memory_order_acq_rel))
+      continue;  // a slot started it meanwhile
+    stolen.push_back(*job->key);
+    jobs_.erase(*job->key);
+  }
+  return stolen;
+}
 bool WorkerStore::post(JobPtr job) {
   std::lock_guard lk(mu_);
-  jobs_.erase(*job->key);
+  // Only this run: a later run of the same key sent here since stays cancellable/stealable.
+  if (auto it = jobs_.find(*job->key); it != jobs_.end() && it->second == job) jobs_.erase(it);
   posted_.push_back(std::move(job));
   return posted_.size() == 1;
 }
@@ -154,11 +174,13 @@ struct WorkerState {
   std::unordered_map<std::string, std::vector<caf::actor>> push_to;
   std::unordered_map<std::uint64_t, BulkWait> bulk_waits;  // by fetch number
   std::uint64_t bulk_fetches = 0;
+  std::uint64_t next_seq = 0;  // arrival order: equal priorities run in the order sent
 };
 
 using self_ptr = cluster_worker_actor::stateful_pointer<WorkerState>;
 
 void report_missing(self_ptr self, const JobPtr& job, const std::string& dep) {
+  if (job->phase.load() == JobPhase::stolen) return;  // the scheduler placed it elsewhere
   auto& st = self->state.init;
   st.store->untrack(*job->key);
   self->state.push_to.erase(*job->key);
@@ -170,6 +192,7 @@ void report_missing(self_ptr self, const JobPtr& job, const std::string& dep) {
 }
 
 void start(self_ptr self, const JobPtr& job) {
+  if (job->phase.load() == JobPhase::stolen) return;  // taken while its inputs were fetched
   if (job->phase.load() == JobPhase::cancelled) {
     self->state.init.store->untrack(*job->key);
     self->state.push_to.erase(*job->key);
@@ -282,6 +305,7 @@ void holder_lost(self_ptr self, const caf::actor_addr& holder) {
 void run(self_ptr self, WireRun& run) {
   auto& st = self->state.init;
   JobPtr job = make_remote_job(run.task);
+  job->seq = self->state.next_seq++;
   st.store->track(run.task.key, job);
   if (!run.push_to.empty()) self->state.push_to[run.task.key] = std::move(run.push_to);
   // Inputs held here are read from the store; the others are fetched, one request per
@@ -339,6 +363,11 @@ cluster_worker_actor::behavior_type worker_main(self_ptr self, ClusterWorkerInit
       },
       [self](cancel_atom, std::vector<std::string>& keys) {
         for (const auto& k : keys) self->state.init.store->cancel(k);
+      },
+      [self](steal_atom, std::uint32_t n) {
+        auto keys = self->state.init.store->steal(n);
+        for (const auto& k : keys) self->state.push_to.erase(k);
+        return keys;
       },
       [self](free_atom, std::vector<std::string>& keys) {
         for (const auto& k : keys) self->state.init.store->erase(k);

@@ -45,6 +45,9 @@ class WorkerStore {
   void untrack(const std::string& key);
   /// Cancels the job running (or waiting for its inputs) under `key`, if any.
   void cancel(const std::string& key);
+  /// Takes up to `n` tracked jobs that have not started (least urgent first) out of the
+  /// worker's hands, atomically with respect to a slot starting them; returns their keys.
+  std::vector<std::string> steal(std::size_t n);
 
   /// A slot hands in a job that ended; true when the outbox was empty (the caller then
   /// asks the actor to flush: one report per burst of completions, not per task).

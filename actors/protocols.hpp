@@ -113,7 +113,9 @@ using future_actor = caf::typed_actor<
 
 /// The phases of a Job; the transitions queued->running and queued/running->cancelled
 /// race between a worker slot and a cancel, so they are atomic.
-enum class JobPhase : int { queued, running, cancelled };
+// stolen: taken back from a worker's queue before it started, to run on another worker
+// (cluster work stealing); the slot that pops it drops it without a report.
+enum class JobPhase : int { queued, running, cancelled, stolen };
 
 /// One run of a task: what a worker slot executes. Created by the scheduler (no inputs)
 /// or by the future actor once its inputs are in; always handed back to the scheduler.

@@ -135,9 +135,13 @@ void ExecutionPool::run(const JobPtr& job) {
   Outcome out;
   JobPhase expected = JobPhase::queued;
   const bool late = job->deadline && std::chrono::steady_clock::now() > *job->deadline;
-  if (late || !job->phase.compare_exchange_strong(expected, JobPhase::running,
-                                                  std::memory_order_acq_rel)) {
-    out.status = Status::cancelled;  // cancelled while queued, or too late: never starts
+  // One exchange decides between starting it and a steal (WorkerStore::steal).
+  if (!job->phase.compare_exchange_strong(expected, late ? JobPhase::cancelled : JobPhase::running,
+                                          std::memory_order_acq_rel)) {
+    if (expected == JobPhase::stolen) return;  // runs on another worker now: nothing to report
+    out.status = Status::cancelled;            // cancelled while queued
+  } else if (late) {
+    out.status = Status::cancelled;  // too late: never starts
   } else {
     out = execute(job);
   }
@@ -187,6 +191,11 @@ void ExecutionPool::stop() {
     }
     if (threads.empty() && unrun.empty()) return;
     for (auto& job : unrun) {
+      // A stolen job runs on another worker: reporting it here would count it twice.
+      JobPhase expected = JobPhase::queued;
+      if (!job->phase.compare_exchange_strong(expected, JobPhase::cancelled, std::memory_order_acq_rel) &&
+          expected == JobPhase::stolen)
+        continue;
       job->cancel();
       hand_back(job, Outcome{Status::cancelled, nullptr, nullptr});
     }
