@@ -177,8 +177,8 @@ TEST_CASE("Faults.lost_input_needed_only_by_a_dependent_is_recomputed" * doctest
 
 TEST_CASE("Faults.task_killing_its_workers_fails_after_allowed_failures" * doctest::timeout(110)) {
   // LocalCluster's scheduler runs with allowed_failures = 3 (Dask's default): the task
-  // fails with KilledWorker once 4 workers died under it. A fresh worker is added each
-  // time the task kills one. Other work, whose results lived on the dying workers, keeps
+  // fails with KilledWorker once 4 workers died under it. A fresh worker is added for
+  // each one the task kills. Other work, whose results lived on the dying workers, keeps
   // its right values, and the cluster runs new work afterwards.
   ScratchDir dir;
   const std::string log = dir.file("kills.log");
@@ -191,14 +191,17 @@ TEST_CASE("Faults.task_killing_its_workers_fails_after_allowed_failures" * docte
 
   auto killer = client.submit(fault_tasks::kill_self, log);
   std::size_t seen = 0;
+  // Each run of kill_self writes one line, then its worker dies: a fresh worker for each
+  // (the next attempt can kill another one within a millisecond, before the loop looks).
+  auto replace_the_dead = [&] {
+    for (const std::size_t lines = count_lines(log); seen < lines; ++seen) cluster.add_worker();
+  };
   const auto until = Clock::now() + 80s;
   while (!killer.done() && Clock::now() < until) {
-    // Each run of kill_self writes one line, then its worker dies.
     REQUIRE(eventually([&] { return killer.done() || count_lines(log) > seen; }, 30s));
-    if (killer.done()) break;
-    seen = count_lines(log);
-    cluster.add_worker();  // a fresh worker for the next attempt (and for the others)
+    replace_the_dead();
   }
+  replace_the_dead();
   REQUIRE(killer.done());
   CHECK(killer.status() == cask::Status::error);
   CHECK_THROWS_AS((void)killer.result(), cask::Error);
