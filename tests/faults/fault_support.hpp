@@ -166,18 +166,26 @@ inline std::vector<std::string> socket_inodes(int pid) {
   return out;
 }
 
-/// The inode of the TCP socket whose local port is `port` on 127.0.0.1 (/proc/net/tcp).
-inline std::optional<std::string> tcp_inode_of_local_port(int port) {
+/// The inode of the open TCP socket from local port `local_port` to remote port
+/// `remote_port` (/proc/net/tcp). Both ends are matched, and sockets without an owner
+/// (inode 0: TIME_WAIT leftovers of an earlier connection that used the same ephemeral
+/// port) are skipped; matching the local port alone once picked such a leftover.
+inline std::optional<std::string> tcp_inode_of_connection(int local_port, int remote_port) {
   std::ifstream in("/proc/net/tcp");
   std::string line;
   std::getline(in, line);  // header
-  char want[16];
-  std::snprintf(want, sizeof want, ":%04X", port);
+  char want_local[16], want_remote[16];
+  std::snprintf(want_local, sizeof want_local, ":%04X", local_port);
+  std::snprintf(want_remote, sizeof want_remote, ":%04X", remote_port);
+  const auto ends_with = [](const std::string& s, const char* tail) {
+    const std::string t = tail;
+    return s.size() >= t.size() && s.compare(s.size() - t.size(), t.size(), t) == 0;
+  };
   while (std::getline(in, line)) {
     std::istringstream fields(line);
     std::string sl, local, remote, st, queues, timer, retr, uid, timeout, inode;
     fields >> sl >> local >> remote >> st >> queues >> timer >> retr >> uid >> timeout >> inode;
-    if (local.size() >= 5 && local.substr(local.size() - 5) == want) return inode;
+    if (ends_with(local, want_local) && ends_with(remote, want_remote) && inode != "0") return inode;
   }
   return std::nullopt;
 }

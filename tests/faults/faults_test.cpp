@@ -274,7 +274,7 @@ TEST_CASE("Faults.scheduler_killed_pending_results_get_comm_error" * doctest::ti
   while (reconnected.size() < workers.size() && Clock::now() < until) {
     const auto peer_port = listener.accept_one(1s);
     if (!peer_port) continue;
-    const auto inode = tcp_inode_of_local_port(*peer_port);
+    const auto inode = tcp_inode_of_connection(*peer_port, port);
     if (!inode) continue;
     for (int pid : workers) {
       const auto inodes = socket_inodes(pid);
