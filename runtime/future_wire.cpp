@@ -3,6 +3,7 @@
 #include "cask/detail/future_wire.hpp"
 
 #include "actors/cluster_protocols.hpp"
+#include "cask/errors.hpp"
 #include "cask/detail/task_spec.hpp"
 #include "runtime/client_state.hpp"
 #include "runtime/task_context.hpp"
@@ -28,7 +29,11 @@ FutureWireScope::FutureWireScope(std::shared_ptr<ClientState> client) noexcept
 FutureWireScope::~FutureWireScope() { g_scope = previous_; }
 
 void FutureWireScope::note_key(const std::string& key) {
-  if (g_scope) g_scope->keys_.push_back(key);
+  if (!g_scope)
+    throw SerializationError("cask::SerializationError: future " + key +
+                             " can cross processes only inside a Queue, Variable or Pub value; "
+                             "pass it to submit as an argument of its own (a dependency)");
+  g_scope->keys_.push_back(key);
 }
 
 CorePtr claim_future(const std::string& key, const std::type_info& type,

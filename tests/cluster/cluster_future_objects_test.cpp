@@ -146,6 +146,12 @@ TEST_CASE("ClusterFutureObjects.cancelled_or_unknown_key_is_cancelled_at_receive
   // A value that names no key: an error at the call, and no claim is made.
   const nlohmann::json no_key = {{"other", 1}};
   CHECK_THROWS_AS((void)no_key.get<cask::Future<int>>(), nlohmann::json::exception);
+  // Encoded anywhere but in a coordination value (inside a task's argument or result),
+  // nothing would hold its key until it is claimed: a clear error instead.
+  auto held = b.submit(inc, 5);
+  CHECK_THROWS_AS((void)nlohmann::json(held), cask::SerializationError);
+  CHECK(held.result(kPatience) == 6);
+  held = {};
   CHECK(table_empties(b));
 }
 

@@ -39,7 +39,9 @@ class FutureWireScope {
   /// The keys of the futures encoded since the scope began (or the last take).
   std::vector<std::string> take_keys() { return std::exchange(keys_, {}); }
 
-  /// Records `key` in the innermost scope of this thread (none: nothing to record).
+  /// Records `key` in the innermost scope of this thread. Outside a scope nothing would
+  /// keep the key alive until the receiver claims it (a future inside a task's argument or
+  /// result): throws cask::SerializationError instead.
   static void note_key(const std::string& key);
 
  private:
