@@ -17,6 +17,7 @@
 #include <caf/io/system_messages.hpp>
 
 #include "runtime/log.hpp"
+#include "runtime/spinning_multiplexer.hpp"
 
 namespace cask::detail {
 namespace {
@@ -161,7 +162,7 @@ class WatchedMiddleman : public io::middleman {
   }
 
  private:
-  io::network::default_multiplexer backend_;
+  SpinningMultiplexer backend_;
 };
 
 }  // namespace

@@ -30,6 +30,7 @@
 #include "runtime/coordinator.hpp"
 #include "runtime/execution_pool.hpp"
 #include "runtime/log.hpp"
+#include "runtime/spinning_multiplexer.hpp"
 
 namespace cask::detail {
 
@@ -84,7 +85,7 @@ std::unique_ptr<caf::actor_system_config> make_node_config() {
   if (scheduler_process)
     load_watched_middleman(*cfg);
   else
-    cfg->load<caf::io::middleman>();
+    cfg->load<caf::io::middleman, SpinningMultiplexer>();
   cfg->set("middleman.app-identifiers", std::vector<std::string>{"cask"});
   // Values go from worker to worker (and worker to client) on a direct connection, which
   // CAF opens once a node learns of another one; without it, CAF would route them through

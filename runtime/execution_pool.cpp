@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "cask/errors.hpp"
+#include "runtime/idle_spin.hpp"
 #include "runtime/task_context.hpp"
 
 namespace cask::detail {
@@ -16,9 +17,6 @@ inline void cpu_relax() noexcept {
   std::this_thread::yield();
 #endif
 }
-
-// How long an idle slot keeps polling before it sleeps on the condition variable.
-constexpr auto kSpin = std::chrono::microseconds(50);
 
 }  // namespace
 
@@ -90,7 +88,7 @@ void ExecutionPool::slot_loop() {
 }
 
 void ExecutionPool::spin_for_work() const {
-  const auto deadline = std::chrono::steady_clock::now() + kSpin;
+  const auto deadline = std::chrono::steady_clock::now() + idle_spin_time();
   for (unsigned i = 1;; ++i) {
     if (queued_.load(std::memory_order_acquire) != 0) return;
     if ((i & 63) == 0) {
