@@ -21,9 +21,11 @@
 namespace cask::detail {
 namespace {
 
-// How long a fetch from a worker may take: values of hundreds of MB cross loopback in
-// well under a second, so this only bounds a worker that hangs.
-constexpr auto kFetchTimeout = std::chrono::seconds(120);
+// How long the first attempt of a fetch from a worker may take (each next one waits twice
+// as long; 5 attempts: 155 s in all). Values cross loopback in well under a second; big
+// ones come over the bulk channel, which this request only has to name.
+constexpr auto kFetchTimeout = std::chrono::seconds(5);
+constexpr int kFetchAttempts = 5;
 
 struct KeyState {
   std::vector<std::weak_ptr<FutureCore>> handles;
@@ -113,19 +115,29 @@ void take_values(self_ptr self, const caf::actor& holder, std::vector<WireData>&
 
 /// Fetches values from the worker holding them and completes their handles. A failed
 /// fetch (the worker died) leaves them pending: the scheduler recomputes lost values and
-/// sends a new outcome.
-void fetch(self_ptr self, const caf::actor& holder, std::vector<std::string> keys) {
+/// sends a new outcome. A fetch that times out is asked again, with twice the patience,
+/// while its handles still wait: a reply lost on the way must not leave them waiting for
+/// ever, and a holder that is only slow is asked a few times at most.
+void fetch(self_ptr self, const caf::actor& holder, std::vector<std::string> keys, int attempt = 0) {
   auto worker = caf::actor_cast<cluster_worker_actor>(holder);
-  self->request(worker, kFetchTimeout, fetch_atom::value, keys)
+  self->request(worker, kFetchTimeout * (1 << attempt), fetch_atom::value, keys)
       .then(
           [self, holder](std::vector<WireData>& data) {
             fetch_in_bulk(self, holder, data);
             take_values(self, holder, data);
           },
-          [self, keys](caf::error&) {
-            for (const auto& k : keys)
-              if (auto it = self->state.keys.find(k); it != self->state.keys.end())
-                it->second.fetching = false;
+          [self, holder, keys, attempt](caf::error& e) {
+            std::vector<std::string> again;
+            for (const auto& k : keys) {
+              auto it = self->state.keys.find(k);
+              if (it == self->state.keys.end()) continue;
+              it->second.fetching = false;
+              if (e == caf::sec::request_timeout && attempt + 1 < kFetchAttempts && any_pending(it->second)) {
+                it->second.fetching = true;
+                again.push_back(k);
+              }
+            }
+            if (!again.empty()) fetch(self, holder, std::move(again), attempt + 1);
           });
 }
 

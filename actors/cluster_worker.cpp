@@ -1,6 +1,8 @@
 #include "actors/cluster_worker.hpp"
 
 #include <algorithm>
+#include <cstdlib>
+#include <string>
 
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
@@ -205,6 +207,17 @@ void start(self_ptr self, const JobPtr& job) {
   self->state.init.pool->push({job});
 }
 
+/// Fault injection for tests: with CASK_TEST_DROP_PUSHES=1 in its environment, a worker
+/// sends no value straight to a client, as when CAF loses those messages; every value must
+/// still arrive (the scheduler tells each client, which then fetches).
+bool dropping_pushes() {
+  static const bool drop = [] {
+    const char* v = std::getenv("CASK_TEST_DROP_PUSHES");
+    return v && std::string(v) == "1";
+  }();
+  return drop;
+}
+
 /// Reports the jobs the slots finished: one message to the scheduler, and small values
 /// straight to the clients waiting for them.
 void flush(self_ptr self) {
@@ -233,8 +246,9 @@ void flush(self_ptr self) {
     }
     st.push_to.erase(it);
   }
-  for (auto& [client, outcomes] : pushes)
-    self->send(caf::actor_cast<outcome_listener_actor>(client), outcome_atom::value, std::move(outcomes));
+  if (!dropping_pushes())
+    for (auto& [client, outcomes] : pushes)
+      self->send(caf::actor_cast<outcome_listener_actor>(client), outcome_atom::value, std::move(outcomes));
   if (!results.empty()) self->send(st.init.scheduler, std::move(results));
 }
 
