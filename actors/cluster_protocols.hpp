@@ -107,11 +107,28 @@ struct WireRun {
   WireTask task;
   std::vector<caf::actor> holders;  // one per task.deps entry
   std::vector<caf::actor> push_to;  // clients to send a small value to directly
+  // The scheduler numbers every run it sends. A key can be cancelled or released and
+  // submitted again while the worker still reports on an earlier run of it: what the
+  // worker says about a run (result, steal) and what the scheduler asks of it (cancel,
+  // free) name the run, so that an old one is never taken for the new one.
+  std::uint64_t run = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, WireRun& x) {
-  return f(caf::meta::type_name("cask.WireRun"), x.task, x.holders, x.push_to);
+  return f(caf::meta::type_name("cask.WireRun"), x.task, x.holders, x.push_to, x.run);
+}
+
+/// One run of a key (WireRun::run) on a worker; run 0 names whatever run the worker has.
+struct WireRunId {
+  std::string key;
+  std::uint64_t run = 0;
+  friend bool operator==(const WireRunId&, const WireRunId&) = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, WireRunId& x) {
+  return f(caf::meta::type_name("cask.WireRunId"), x.key, x.run);
 }
 
 /// What a worker reports after running (or not running) a task.
@@ -122,12 +139,13 @@ struct WireResult {
   std::vector<char> error;    // encode_error bytes, when status == error
   std::string missing;        // status == missing: the dependency that could not be fetched
   std::uint64_t run_ns = 0;
+  std::uint64_t run = 0;      // WireRun::run of the run reported on
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, WireResult& x) {
   return f(caf::meta::type_name("cask.WireResult"), x.key, x.status, x.nbytes, x.error,
-           x.missing, x.run_ns);
+           x.missing, x.run_ns, x.run);
 }
 
 /// A value's bytes, shared within a process and copied only into and out of the network:
@@ -277,10 +295,10 @@ using cluster_scheduler_actor = caf::typed_actor<
 /// A worker process's actor: runs tasks, holds their results, serves them.
 using cluster_worker_actor = caf::typed_actor<
     caf::reacts_to<std::vector<WireRun>>,                          // scheduler: run these
-    caf::reacts_to<cancel_atom, std::vector<std::string>>,         // scheduler: stop these
-    // scheduler: give back up to n runs that have not started; answers with their keys
-    caf::replies_to<steal_atom, std::uint32_t>::with<std::vector<std::string>>,
-    caf::reacts_to<free_atom, std::vector<std::string>>,           // scheduler: drop results
+    caf::reacts_to<cancel_atom, std::vector<WireRunId>>,           // scheduler: stop these
+    // scheduler: give back up to n runs that have not started; answers with them
+    caf::replies_to<steal_atom, std::uint32_t>::with<std::vector<WireRunId>>,
+    caf::reacts_to<free_atom, std::vector<WireRunId>>,             // scheduler: drop results
     caf::replies_to<fetch_atom, std::vector<std::string>>::with<std::vector<WireData>>,
     caf::reacts_to<flush_atom>,  // from its own slots: results are ready to report
     // from its bulk fetcher thread: the values of a fetch (by its number) arrived or failed

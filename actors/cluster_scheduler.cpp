@@ -39,6 +39,7 @@ struct Task {
   std::uint32_t object_holds = 0;       // values naming the key inside coordination objects
   bool fire_and_forget = false;
   caf::actor worker;  // processing: where it runs; memory: where the value is
+  std::uint64_t run = 0;  // processing: the run sent to `worker`; memory: the run that made the value
   std::uint64_t nbytes = 0;
   std::vector<char> error;  // erred: encode_error bytes
   int failures = 0;         // workers that died while running it
@@ -86,6 +87,7 @@ struct SchedulerState {
   std::unordered_map<std::string, Task> tasks;
   std::priority_queue<Ready> ready;
   std::uint64_t next_seq = 0;
+  std::uint64_t next_run = 0;  // WireRun::run of the last run sent
   std::vector<WorkerEntry> workers;
   std::map<std::string, std::string> functions;  // name -> signature, over live workers
   std::vector<caf::actor> clients;
@@ -232,7 +234,7 @@ void remove(self_ptr self, const std::string& key) {
 void cancel_run(self_ptr self, const std::string& key, Task& t) {
   if (t.state == TState::processing && t.worker)
     self->send(caf::actor_cast<cluster_worker_actor>(t.worker), cancel_atom::value,
-               std::vector<std::string>{key});
+               std::vector<WireRunId>{{key, t.run}});
 }
 
 /// Lets go of what nobody wants any more: pending work is cancelled, a value is freed on
@@ -250,7 +252,7 @@ void maybe_release(self_ptr self, const std::string& key) {
       break;
     case TState::memory:
       self->send(caf::actor_cast<cluster_worker_actor>(t->worker), free_atom::value,
-                 std::vector<std::string>{key});
+                 std::vector<WireRunId>{{key, t->run}});
       t->worker = nullptr;
       t->state = TState::released;
       break;
@@ -289,7 +291,7 @@ void cancel_task(self_ptr self, const std::string& key) {
   cancel_run(self, key, *t);
   if (t->state == TState::memory)
     self->send(caf::actor_cast<cluster_worker_actor>(t->worker), free_atom::value,
-               std::vector<std::string>{key});
+               std::vector<WireRunId>{{key, t->run}});
   t->dependents.clear();
   remove(self, key);
 }
@@ -366,6 +368,7 @@ void assign(self_ptr self, Task& t, WorkerEntry& w) {
   run.holders.reserve(t.spec.deps.size());
   for (const auto& d : t.spec.deps) run.holders.push_back(find(self, d)->worker);
   run.push_to = t.clients;
+  run.run = t.run = ++self->state.next_run;
   t.state = TState::processing;
   t.worker = w.handle;
   ++w.in_flight;
@@ -375,15 +378,15 @@ void assign(self_ptr self, Task& t, WorkerEntry& w) {
 /// The victim gave back `keys` (runs it had not started): they go to the thief when it
 /// still has a free slot, else back to the ready queue.
 void on_stolen(self_ptr self, const caf::actor& victim_handle, const caf::actor& thief_handle, long asked,
-               const std::vector<std::string>& keys) {
+               const std::vector<WireRunId>& runs) {
   WorkerEntry* victim = find_worker(self, victim_handle.address());
   if (victim) victim->steal_pending = false;
   if (WorkerEntry* thief = find_worker(self, thief_handle.address())) thief->promised -= asked;
-  for (const auto& key : keys) {
+  for (const auto& [key, run] : runs) {
     // The victim never reports a stolen run: it no longer counts there.
     if (victim && victim->in_flight > 0) --victim->in_flight;
     Task* t = find(self, key);
-    if (!t || t->state != TState::processing || t->worker != victim_handle) continue;  // cancelled meanwhile
+    if (!t || t->state != TState::processing || t->run != run) continue;  // cancelled or sent again meanwhile
     WorkerEntry* thief = find_worker(self, thief_handle.address());  // assign() may not move workers
     if (thief && thief->in_flight < thief->capacity && thief->functions.contains(t->spec.function))
       assign(self, *t, *thief);
@@ -411,13 +414,13 @@ void request_steals(self_ptr self) {
       free -= n;
       thief.promised += n;
       victim.steal_pending = true;
-      auto on_answer = [self, v = victim.handle, th = thief.handle, n](const std::vector<std::string>& keys) {
-        on_stolen(self, v, th, n, keys);
+      auto on_answer = [self, v = victim.handle, th = thief.handle, n](const std::vector<WireRunId>& runs) {
+        on_stolen(self, v, th, n, runs);
         flush(self);
       };
       self->request(caf::actor_cast<cluster_worker_actor>(victim.handle), std::chrono::seconds(30),
                     steal_atom::value, std::uint32_t(n))
-          .then([on_answer](std::vector<std::string>& keys) { on_answer(keys); },
+          .then([on_answer](std::vector<WireRunId>& runs) { on_answer(runs); },
                 [on_answer](caf::error&) { on_answer({}); });  // gone or silent: it keeps them
     }
   }
@@ -559,12 +562,14 @@ void submit(self_ptr self, const caf::actor& client, WireTask& spec) {
 void on_result(self_ptr self, WorkerEntry* w, WireResult& r) {
   if (w && w->in_flight > 0) --w->in_flight;
   Task* t = find(self, r.key);
-  const bool current = t && t->state == TState::processing && w && t->worker == w->handle;
+  const bool current = t && t->state == TState::processing && w && t->worker == w->handle && t->run == r.run;
   if (!current) {
-    // Stale (cancelled, released or rescheduled meanwhile): drop a value nobody tracks.
-    if (w && r.status == WireStatus::finished && !(t && t->state == TState::memory && t->worker == w->handle))
+    // Stale (cancelled, released or sent again meanwhile): drop a value nobody tracks. The
+    // free names the run, so a value a later run of the key made there stays.
+    const bool reported_twice = t && t->state == TState::memory && t->worker == w->handle && t->run == r.run;
+    if (w && r.status == WireStatus::finished && !reported_twice)
       self->send(caf::actor_cast<cluster_worker_actor>(w->handle), free_atom::value,
-                 std::vector<std::string>{r.key});
+                 std::vector<WireRunId>{{r.key, r.run}});
     return;
   }
   if (w && r.run_ns > 0)

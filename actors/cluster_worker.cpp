@@ -20,18 +20,22 @@ namespace cask::detail {
 
 // --- WorkerStore ---------------------------------------------------------------------
 
-void WorkerStore::put(const std::string& key, Data bytes) {
+void WorkerStore::put(const std::string& key, Data bytes, std::uint64_t run) {
   std::lock_guard lk(mu_);
-  results_[key] = std::move(bytes);
+  results_[key] = Stored{std::move(bytes), run};
 }
 WorkerStore::Data WorkerStore::get(const std::string& key) const {
   std::lock_guard lk(mu_);
   auto it = results_.find(key);
-  return it == results_.end() ? nullptr : it->second;
+  return it == results_.end() ? nullptr : it->second.bytes;
 }
-void WorkerStore::erase(const std::string& key) {
+bool WorkerStore::erase(const WireRunId& id) {
   std::lock_guard lk(mu_);
-  results_.erase(key);
+  auto it = results_.find(id.key);
+  if (it == results_.end()) return true;
+  if (id.run != 0 && it->second.run != id.run) return false;
+  results_.erase(it);
+  return true;
 }
 std::size_t WorkerStore::size() const {
   std::lock_guard lk(mu_);
@@ -51,11 +55,12 @@ void WorkerStore::untrack(const std::string& key) {
   std::lock_guard lk(mu_);
   jobs_.erase(key);
 }
-void WorkerStore::cancel(const std::string& key) {
+void WorkerStore::cancel(const WireRunId& id) {
   std::lock_guard lk(mu_);
-  if (auto it = jobs_.find(key); it != jobs_.end()) it->second->cancel();
+  if (auto it = jobs_.find(id.key); it != jobs_.end() && (id.run == 0 || it->second->run == id.run))
+    it->second->cancel();
 }
-std::vector<std::string> WorkerStore::steal(std::size_t n) {
+std::vector<WireRunId> WorkerStore::steal(std::size_t n) {
   std::lock_guard lk(mu_);
   std::vector<JobPtr> waiting;
   for (const auto& [key, job] : jobs_)
@@ -63,13 +68,13 @@ std::vector<std::string> WorkerStore::steal(std::size_t n) {
   std::sort(waiting.begin(), waiting.end(), [](const JobPtr& a, const JobPtr& b) {
     return a->priority != b->priority ? a->priority < b->priority : a->seq > b->seq;
   });
-  std::vector<std::string> stolen;
+  std::vector<WireRunId> stolen;
   for (const auto& job : waiting) {
     if (stolen.size() >= n) break;
     JobPhase expected = JobPhase::queued;
     if (!job->phase.compare_exchange_strong(expected, JobPhase::stolen, std::memory_order_acq_rel))
       continue;  // a slot started it meanwhile
-    stolen.push_back(*job->key);
+    stolen.push_back({*job->key, job->run});
     jobs_.erase(*job->key);
   }
   return stolen;
@@ -122,13 +127,14 @@ JobPtr make_remote_job(const WireTask& task) {
 WireResult report_of(const Job& job, WorkerStore& store) {
   WireResult r;
   r.key = *job.key;
+  r.run = job.run;
   r.run_ns = std::uint64_t(job.run_time.count());
   switch (job.outcome.status) {
     case Status::finished: {
       auto bytes = std::static_pointer_cast<const Bytes>(job.outcome.value);
       r.status = WireStatus::finished;
       r.nbytes = bytes ? bytes->size() : 0;
-      store.put(r.key, std::move(bytes));
+      store.put(r.key, std::move(bytes), job.run);
       break;
     }
     case Status::error:
@@ -319,6 +325,7 @@ void holder_lost(self_ptr self, const caf::actor_addr& holder) {
 void run(self_ptr self, WireRun& run) {
   auto& st = self->state.init;
   JobPtr job = make_remote_job(run.task);
+  job->run = run.run;
   job->seq = self->state.next_seq++;
   st.store->track(run.task.key, job);
   if (!run.push_to.empty()) self->state.push_to[run.task.key] = std::move(run.push_to);
@@ -375,16 +382,19 @@ cluster_worker_actor::behavior_type worker_main(self_ptr self, ClusterWorkerInit
       [self](std::vector<WireRun>& runs) {
         for (auto& r : runs) run(self, r);
       },
-      [self](cancel_atom, std::vector<std::string>& keys) {
-        for (const auto& k : keys) self->state.init.store->cancel(k);
+      [self](cancel_atom, std::vector<WireRunId>& runs) {
+        for (const auto& r : runs) self->state.init.store->cancel(r);
       },
       [self](steal_atom, std::uint32_t n) {
-        auto keys = self->state.init.store->steal(n);
-        for (const auto& k : keys) self->state.push_to.erase(k);
-        return keys;
+        auto runs = self->state.init.store->steal(n);
+        for (const auto& r : runs) self->state.push_to.erase(r.key);
+        return runs;
       },
-      [self](free_atom, std::vector<std::string>& keys) {
-        for (const auto& k : keys) self->state.init.store->erase(k);
+      [self](free_atom, std::vector<WireRunId>& runs) {
+        std::vector<std::string> keys;
+        keys.reserve(runs.size());
+        for (const auto& r : runs)
+          if (self->state.init.store->erase(r)) keys.push_back(r.key);
         hosted_actors::release(keys);  // a freed constructor key: nobody holds the actor
       },
       [self](fetch_atom, std::vector<std::string>& keys) {

@@ -35,19 +35,23 @@ class ExecutionPool;
 class WorkerStore {
  public:
   using Data = std::shared_ptr<const Bytes>;
-  void put(const std::string& key, Data bytes);
+  /// Stores the value run `run` of `key` made (replacing an earlier run's).
+  void put(const std::string& key, Data bytes, std::uint64_t run = 0);
   Data get(const std::string& key) const;
-  void erase(const std::string& key);
+  /// Drops the value of `id.key` if run `id.run` made it (run 0: whichever run did).
+  /// False when another run's value is stored under the key (it stays).
+  bool erase(const WireRunId& id);
   std::size_t size() const;
   void clear();
 
   void track(const std::string& key, const JobPtr& job);
   void untrack(const std::string& key);
-  /// Cancels the job running (or waiting for its inputs) under `key`, if any.
-  void cancel(const std::string& key);
+  /// Cancels the job running (or waiting for its inputs) as run `id.run` of `id.key`, if
+  /// any (run 0: whichever run is tracked).
+  void cancel(const WireRunId& id);
   /// Takes up to `n` tracked jobs that have not started (least urgent first) out of the
-  /// worker's hands, atomically with respect to a slot starting them; returns their keys.
-  std::vector<std::string> steal(std::size_t n);
+  /// worker's hands, atomically with respect to a slot starting them; returns their runs.
+  std::vector<WireRunId> steal(std::size_t n);
 
   /// A slot hands in a job that ended; true when the outbox was empty (the caller then
   /// asks the actor to flush: one report per burst of completions, not per task).
@@ -56,7 +60,11 @@ class WorkerStore {
 
  private:
   mutable std::mutex mu_;
-  std::unordered_map<std::string, Data> results_;
+  struct Stored {
+    Data bytes;
+    std::uint64_t run = 0;
+  };
+  std::unordered_map<std::string, Stored> results_;
   std::unordered_map<std::string, JobPtr> jobs_;
   std::vector<JobPtr> posted_;
 };

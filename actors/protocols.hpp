@@ -127,6 +127,7 @@ struct Job {
   std::atomic<JobPhase> phase{JobPhase::queued};
   int priority = 0;
   std::uint64_t seq = 0;  // submission order, breaks priority ties
+  std::uint64_t run = 0;  // cluster: the scheduler's number for this run of the key
   int retries_left = 0;
   std::optional<std::chrono::steady_clock::time_point> deadline;  // must start by then
   // The handle that submitted the task: the slot completes it directly, so the waiting

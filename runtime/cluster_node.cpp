@@ -95,6 +95,7 @@ std::unique_ptr<caf::actor_system_config> make_node_config() {
   cfg->add_message_type<WireTask>("cask.WireTask");
   cfg->add_message_type<WireRun>("cask.WireRun");
   cfg->add_message_type<WireResult>("cask.WireResult");
+  cfg->add_message_type<WireRunId>("cask.WireRunId");
   cfg->add_message_type<WireOutcome>("cask.WireOutcome");
   cfg->add_message_type<WireData>("cask.WireData");
   cfg->add_message_type<WireFunction>("cask.WireFunction");

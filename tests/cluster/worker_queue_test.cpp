@@ -48,6 +48,12 @@ struct Reports {
   }
 };
 
+std::vector<std::string> keys_of(const std::vector<WireRunId>& runs) {
+  std::vector<std::string> keys;
+  for (const auto& r : runs) keys.push_back(r.key);
+  return keys;
+}
+
 }  // namespace
 
 TEST_CASE("WorkerQueue.earlier_run_ending_leaves_later_run_of_its_key_stealable" * doctest::timeout(10)) {
@@ -63,8 +69,7 @@ TEST_CASE("WorkerQueue.earlier_run_ending_leaves_later_run_of_its_key_stealable"
   store.post(first);
   CHECK(store.take_posted().size() == 1);
 
-  const std::vector<std::string> stolen = store.steal(1);
-  CHECK(stolen == std::vector<std::string>{"k"});
+  CHECK(keys_of(store.steal(1)) == std::vector<std::string>{"k"});
   CHECK(second->phase.load() == JobPhase::stolen);
   CHECK(store.steal(1).empty());  // taken once only
 }
@@ -81,7 +86,7 @@ TEST_CASE("WorkerQueue.steal_takes_least_urgent_latest_arrival_first" * doctest:
     jobs.push_back(job);
   }
   jobs[1]->phase.store(JobPhase::running);  // a slot started it: not stealable
-  CHECK(store.steal(5) == std::vector<std::string>{"late", "urgent"});
+  CHECK(keys_of(store.steal(5)) == std::vector<std::string>{"late", "urgent"});
 }
 
 TEST_CASE("WorkerQueue.stopping_pool_does_not_report_a_stolen_run" * doctest::timeout(10)) {
@@ -103,9 +108,36 @@ TEST_CASE("WorkerQueue.stopping_pool_does_not_report_a_stolen_run" * doctest::ti
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (!started.load() && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
   REQUIRE(started.load());
-  REQUIRE(store.steal(1) == std::vector<std::string>{"waiting"});
+  REQUIRE(keys_of(store.steal(1)) == std::vector<std::string>{"waiting"});
 
   pool.stop();
   REQUIRE(reports.wait_for_count(1));
   CHECK(reports.snapshot() == std::vector<std::string>{"busy"});  // cancelled, reported once
+}
+
+TEST_CASE("WorkerQueue.cancel_and_free_of_an_earlier_run_leave_a_later_run_alone" * doctest::timeout(10)) {
+  // A key released (or cancelled) and submitted again at once: the scheduler's cancel or
+  // free of run 1 can reach the worker after run 2 of the key has arrived, or even after
+  // run 2 has stored its value. They must not touch run 2 (seen: a fresh run cancelled,
+  // or its value freed, and its future never completed).
+  WorkerStore store;
+  JobPtr second = queued_job("k");
+  second->run = 2;
+  store.track("k", second);
+  store.cancel({"k", 1});
+  CHECK_FALSE(second->stop.stop_requested());
+  CHECK(keys_of(store.steal(1)) == std::vector<std::string>{"k"});
+  CHECK(store.steal(1).empty());
+
+  store.put("k", std::make_shared<const Bytes>(Bytes{'v'}), 2);
+  CHECK_FALSE(store.erase({"k", 1}));
+  CHECK(store.get("k") != nullptr);
+  CHECK(store.erase({"k", 2}));
+  CHECK(store.get("k") == nullptr);
+
+  JobPtr third = queued_job("k");
+  third->run = 3;
+  store.track("k", third);
+  store.cancel({"k", 3});
+  CHECK(third->stop.stop_requested());
 }
