@@ -38,12 +38,15 @@ void rethrow_remote(const Bytes& bytes) {
         "cask: cannot decode a value of type cask::RemoteError: expected an object with "
         "string fields \"type\" and \"message\"");
   const auto type = j["type"].get<std::string>();
-  const auto message = j["message"].get<std::string>();
+  auto message = j["message"].get<std::string>();
   // cask's own errors keep their type across processes; their message already names it.
   if (type == "cask::SerializationError") throw SerializationError(message);
   if (type == "cask::NotRegisteredError") throw NotRegisteredError(message);
   if (type == "cask::TimeoutError") throw TimeoutError(message);
   if (type == "cask::CommError") throw CommError(message);
+  // RemoteError prints "type: message"; a message that already begins so (cask's errors
+  // name their type) would say the type twice.
+  if (const std::string prefix = type + ": "; message.starts_with(prefix)) message.erase(0, prefix.size());
   throw RemoteError(type, message);
 }
 

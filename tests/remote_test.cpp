@@ -221,6 +221,12 @@ TEST_CASE("Remote.exceptions_cross_as_remote_error" * doctest::timeout(10)) {
   CHECK(passed_on.type_name() == "remote_test::Oops");
   CHECK(std::string(passed_on.what()) == "remote_test::Oops: code 1");
 
+  // A message that already names its type (cask's errors do) names it once.
+  const cask::RemoteError named = rethrown(
+      cask::detail::encode_error(std::make_exception_ptr(cask::Error("cask::Error: input k is gone"))));
+  CHECK(named.type_name() == "cask::Error");
+  CHECK(std::string(named.what()) == "cask::Error: input k is gone");
+
   CHECK_THROWS_AS(cask::detail::rethrow_remote(encode(1)), cask::SerializationError);
   CHECK_THROWS_AS(cask::detail::rethrow_remote(Bytes{}), cask::SerializationError);
 }
