@@ -51,9 +51,9 @@ void WorkerStore::track(const std::string& key, const JobPtr& job) {
   std::lock_guard lk(mu_);
   jobs_[key] = job;
 }
-void WorkerStore::untrack(const std::string& key) {
+void WorkerStore::untrack(const JobPtr& job) {
   std::lock_guard lk(mu_);
-  jobs_.erase(key);
+  if (auto it = jobs_.find(*job->key); it != jobs_.end() && it->second == job) jobs_.erase(it);
 }
 void WorkerStore::cancel(const WireRunId& id) {
   std::lock_guard lk(mu_);
@@ -190,10 +190,11 @@ using self_ptr = cluster_worker_actor::stateful_pointer<WorkerState>;
 void report_missing(self_ptr self, const JobPtr& job, const std::string& dep) {
   if (job->phase.load() == JobPhase::stolen) return;  // the scheduler placed it elsewhere
   auto& st = self->state.init;
-  st.store->untrack(*job->key);
+  st.store->untrack(job);
   self->state.push_to.erase(*job->key);
   WireResult r;
   r.key = *job->key;
+  r.run = job->run;
   r.status = WireStatus::missing;
   r.missing = dep;
   self->send(st.scheduler, std::vector<WireResult>{std::move(r)});
@@ -202,10 +203,11 @@ void report_missing(self_ptr self, const JobPtr& job, const std::string& dep) {
 void start(self_ptr self, const JobPtr& job) {
   if (job->phase.load() == JobPhase::stolen) return;  // taken while its inputs were fetched
   if (job->phase.load() == JobPhase::cancelled) {
-    self->state.init.store->untrack(*job->key);
+    self->state.init.store->untrack(job);
     self->state.push_to.erase(*job->key);
     WireResult r;
     r.key = *job->key;
+    r.run = job->run;
     r.status = WireStatus::cancelled;
     self->send(self->state.init.scheduler, std::vector<WireResult>{std::move(r)});
     return;

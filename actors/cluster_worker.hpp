@@ -45,7 +45,8 @@ class WorkerStore {
   void clear();
 
   void track(const std::string& key, const JobPtr& job);
-  void untrack(const std::string& key);
+  /// Stops tracking `job` (a later run of its key, tracked since, stays).
+  void untrack(const JobPtr& job);
   /// Cancels the job running (or waiting for its inputs) as run `id.run` of `id.key`, if
   /// any (run 0: whichever run is tracked).
   void cancel(const WireRunId& id);
