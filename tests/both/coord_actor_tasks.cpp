@@ -11,6 +11,8 @@
 
 #include <cask/cask.hpp>
 
+#include "tasks.hpp"
+
 namespace both_tasks {
 
 namespace {
@@ -66,6 +68,57 @@ int publish_many(std::string topic, std::string tag, int n) {
   return n;
 }
 
+int queue_put_via_get_client(std::string queue, int value) {
+  cask::Client client = cask::get_client();
+  cask::Queue<int>{queue, client}.put(value);
+  return value;
+}
+
+int queue_put_range(std::string queue, int first, int n) {
+  cask::Queue<int> q{queue};
+  for (int i = 0; i < n; ++i) q.put(first + i);
+  return n;
+}
+
+int queue_put_then_get(std::string queue, int value) {
+  cask::Queue<int> q{queue};
+  q.put(value);
+  return q.get();
+}
+
+int queue_sum(std::string queue, int n) {
+  cask::Queue<int> q{queue};
+  int total = 0;
+  for (int i = 0; i < n; ++i) total += q.get();
+  return total;
+}
+
+int queue_get_noting_cancel(std::string queue, std::string log) {
+  cask::Queue<int> q{queue};
+  append(log, "waiting");
+  try {
+    return q.get();
+  } catch (const cask::CancelledError&) {
+    append(log, "cancelled");
+    throw;
+  }
+}
+
+int queue_get_batch_logged(std::string queue, int n, std::string log) {
+  cask::Queue<int> q{queue};
+  append(log, "waiting");
+  return static_cast<int>(q.get_batch(static_cast<std::size_t>(n)).size());
+}
+
+int queue_put_inc_futures(std::string queue, int n) {
+  cask::Client client = cask::get_client();
+  cask::Queue<cask::Future<int>> out{queue, client};
+  cask::options fresh;
+  fresh.pure = false;
+  for (int i = 1; i <= n; ++i) out.put(client.submit(fresh, cluster_tasks::inc, i));
+  return n;
+}
+
 int Recorder::throw_non_std() { throw 42; }
 
 CASK_REMOTE(lock_then_fail);
@@ -74,6 +127,13 @@ CASK_REMOTE(locked_section);
 CASK_REMOTE(semaphore_then_fail);
 CASK_REMOTE(variable_get_logged);
 CASK_REMOTE(publish_many);
+CASK_REMOTE(queue_put_via_get_client);
+CASK_REMOTE(queue_put_range);
+CASK_REMOTE(queue_put_then_get);
+CASK_REMOTE(queue_sum);
+CASK_REMOTE(queue_get_noting_cancel);
+CASK_REMOTE(queue_get_batch_logged);
+CASK_REMOTE(queue_put_inc_futures);
 CASK_ACTOR(Recorder, note, notes, throw_non_std);
 
 }  // namespace both_tasks

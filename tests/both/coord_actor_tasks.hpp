@@ -29,6 +29,30 @@ std::string variable_get_logged(std::string name, std::string log);
 /// Publishes "<tag> 0" .. "<tag> n-1" to Pub<std::string>{topic}; returns n.
 int publish_many(std::string topic, std::string tag, int n);
 
+/// Opens Queue<int>{queue} through cask::get_client() and puts `value`; returns value.
+int queue_put_via_get_client(std::string queue, int value);
+
+/// Puts first, first+1, ..., first+n-1 into Queue<int>{queue}, in that order; returns n.
+int queue_put_range(std::string queue, int first, int n);
+
+/// Queue<int>{queue}: put(value), then get() in the same task (one handle opened and
+/// dropped inside the task).
+int queue_put_then_get(std::string queue, int value);
+
+/// Takes n items from Queue<int>{queue} one get() at a time; returns their sum.
+int queue_sum(std::string queue, int n);
+
+/// Appends "waiting" to `log`, then Queue<int>{queue}.get(); appends "cancelled" when the
+/// get ends in a CancelledError (which it rethrows).
+int queue_get_noting_cancel(std::string queue, std::string log);
+
+/// Appends "waiting" to `log`, then Queue<int>{queue}.get_batch(n); returns the batch size.
+int queue_get_batch_logged(std::string queue, int n, std::string log);
+
+/// Submits inc(1) .. inc(n) (pure=false) from inside the task and puts their futures into
+/// Queue<Future<int>>{queue}; returns n without waiting for them.
+int queue_put_inc_futures(std::string queue, int n);
+
 /// An actor with a void method and a method throwing a non-std exception.
 struct Recorder {
   std::vector<std::string> lines;
