@@ -5,6 +5,8 @@
 // cancelling a queued call or the actor, and the instance going with its last handle.
 // Calls that must stay pending are gated on files (Counter::hold), never on sleeps.
 #include <atomic>
+#include <stdexcept>
+#include <thread>
 #include <set>
 #include <type_traits>
 #include <string>
@@ -20,6 +22,287 @@ using cask_cluster_test::contains;
 using cask_cluster_test::count_lines;
 using cask_cluster_test::error_of;
 using cask_cluster_test::eventually;
+using both_tasks::increments_in_order;
+using both_tasks::Keyed;
+using both_tasks::Recorder;
+
+namespace {
+
+cask::options fresh() {
+  cask::options opts;
+  opts.pure = false;
+  return opts;
+}
+
+}  // namespace
+
+BOTH_CASE("Actor.submit_actor_constructs_the_instance_in_a_task", 30) {
+  cask::Future<cask::Actor<Keyed>> fut = env.client.submit_actor<Keyed>(41);
+  cask::Actor<Keyed> a = fut.result(kPatience);
+  CHECK(fut.status() == cask::Status::finished);
+  REQUIRE(a.valid());
+  CHECK(a.name().empty());
+  // Constructed by a task, whose key the actor carries.
+  CHECK_FALSE(a.key().empty());
+  CHECK(a.call(&Keyed::task_key).result(kPatience) == a.key());
+  CHECK(a.call(&Keyed::get).result(kPatience) == 41);
+  CHECK(a.call(&Keyed::add, 1).result(kPatience) == 42);
+  CHECK(eventually([&] { return env.client.stats().actors == 1; }));
+  CHECK_FALSE(cask::Actor<Keyed>{}.valid());
+}
+
+BOTH_CASE("Actor.the_actor_carries_the_key_of_its_submit_future", 30) {
+  if (env.cluster()) {
+    // cluster: the Future of submit_actor has a key of its own (fresh_key in
+    // runtime/remote_actor_client.cpp), not the constructor task's that the actor carries;
+    // the same root as "actor futures as task arguments" (known limitation).
+    MESSAGE("cluster variant skipped: the submit_actor future's key is not the actor's (known limitation)");
+    return;
+  }
+  cask::Future<cask::Actor<Keyed>> fut = env.client.submit_actor<Keyed>(7);
+  cask::Actor<Keyed> a = fut.result(kPatience);
+  CHECK(a.key() == fut.key());
+  CHECK(a.call(&Keyed::task_key).result(kPatience) == fut.key());
+}
+
+BOTH_CASE("Actor.throwing_constructor_fails_the_submit_future", 30) {
+  auto fut = env.client.submit_actor<both_tasks::ThrowingCtor>(17);
+  CHECK(task_error_message<std::invalid_argument>(env, fut, "std::invalid_argument") == "constructor failed 17");
+  CHECK(fut.status() == cask::Status::error);
+  CHECK(env.client.stats().actors == 0);
+  CHECK(env.client.submit(inc, 4).result(kPatience) == 5);  // the cluster is fine afterwards
+}
+
+BOTH_CASE("Actor.concurrent_calls_from_tasks_and_threads_give_exact_count", 60) {
+  // Each sender checks that the values its own calls got back increase: its calls ran in
+  // the order it sent them. (That calls never overlap is checked embedded-only, on a
+  // multi-slot worker: tests/actor_test.cpp.)
+  auto counter = env.client.submit_actor<Counter>().result(kPatience);
+  constexpr int kTasks = 8, kThreads = 2, kCalls = 200;
+  std::vector<cask::Future<int>> tasks;
+  for (int t = 0; t < kTasks; ++t) tasks.push_back(env.client.submit(fresh(), increments_in_order, counter, kCalls));
+  std::vector<std::thread> threads;
+  std::atomic<int> threads_in_order{0};
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&] { threads_in_order.fetch_add(increments_in_order(counter, kCalls)); });
+  for (auto& th : threads) th.join();
+  for (auto& f : tasks) CHECK(f.result(30s) == 1);
+  CHECK(threads_in_order.load() == kThreads);
+  CHECK(counter.call(&Counter::get).result(kPatience) == (kTasks + kThreads) * kCalls);
+}
+
+BOTH_CASE("Actor.calls_from_one_thread_run_in_the_order_sent", 60) {
+  auto recorder = env.client.submit_actor<Recorder>().result(kPatience);
+  constexpr int kCalls = 1000;
+  std::vector<cask::Future<void>> fs;
+  for (int i = 0; i < kCalls; ++i) fs.push_back(recorder.call(&Recorder::note, std::to_string(i)));
+  // Sent after all notes, so it runs after them without waiting for their futures.
+  const std::vector<std::string> notes = recorder.call(&Recorder::notes).result(30s);
+  REQUIRE(notes.size() == kCalls);
+  bool in_order = true;
+  for (int i = 0; i < kCalls; ++i) in_order = in_order && notes[i] == std::to_string(i);
+  CHECK(in_order);
+  for (auto& f : fs) CHECK(f.status() == cask::Status::finished);
+}
+
+BOTH_CASE("Actor.a_task_calls_in_order_too", 60) {
+  auto recorder = env.client.submit_actor<Recorder>().result(kPatience);
+  const auto notes = env.client.submit(both_tasks::notes_sent, recorder, 300).result(30s);
+  REQUIRE(notes.size() == 300u);
+  bool in_order = true;
+  for (int i = 0; i < 300; ++i) in_order = in_order && notes[i] == std::to_string(i);
+  CHECK(in_order);
+}
+
+BOTH_CASE("Actor.call_future_is_a_task_argument", 30) {
+  if (env.cluster()) {
+    // cluster: actor futures as task arguments (known limitation)
+    MESSAGE("cluster variant skipped: actor futures as task arguments (known limitation)");
+    return;
+  }
+  auto counter = env.client.submit_actor<Counter>(10).result(kPatience);
+  CHECK(env.client.submit(inc, counter.call(&Counter::get)).result(kPatience) == 11);
+  // A failed call fails the dependent task with the same error.
+  auto dependent = env.client.submit(inc, counter.call(&Counter::fail_if, -5));
+  CHECK(task_error_message<TaskFailure>(env, dependent, "cluster_tasks::TaskFailure") == "negative -5");
+  CHECK(dependent.status() == cask::Status::error);
+}
+
+BOTH_CASE("Actor.future_of_actor_is_a_task_argument", 30) {
+  if (env.cluster()) {
+    // cluster: actor futures as task arguments (known limitation)
+    MESSAGE("cluster variant skipped: actor futures as task arguments (known limitation)");
+    return;
+  }
+  auto fut = env.client.submit_actor<Counter>(20);
+  // Passed as its value (an Actor handle) once constructed.
+  CHECK(env.client.submit(add_through, fut, 2).result(kPatience) == 22);
+  CHECK(fut.result(kPatience).call(&Counter::get).result(kPatience) == 22);
+}
+
+BOTH_CASE("Actor.tasks_call_and_wait_with_one_slot_free_without_deadlock", 30) {
+  Gate hog(env, "hog");  // holds one of the two slots
+  auto held = hog.submit(0);
+  REQUIRE(hog.wait_for(1));
+  auto counter = env.client.submit_actor<Counter>().result(kPatience);
+  // Each call waited for in a task: the waiting task hands its slot back.
+  CHECK(env.client.submit(both_tasks::increments_waited, counter, 5).result(kPatience) == 5);
+  std::vector<cask::Future<int>> fs;
+  for (int t = 0; t < 3; ++t) fs.push_back(env.client.submit(fresh(), add_through, counter, 10));
+  for (auto& f : fs) CHECK(f.result(kPatience) > 5);
+  CHECK(counter.call(&Counter::get).result(kPatience) == 35);
+  CHECK(eventually([&] { return env.client.stats().slots_busy == 1; }));  // the held one only
+}
+
+BOTH_CASE("Actor.destroyed_when_last_handle_and_its_future_are_gone", 30) {
+  const auto log = env.file("tracker.log");
+  {
+    auto fut = env.client.submit_actor<Tracker>(log);
+    cask::Actor<Tracker> a = fut.result(kPatience);
+    CHECK(eventually([&] { return env.client.stats().actors == 1; }));
+    {
+      cask::Actor<Tracker> copy = a;
+      CHECK(copy == a);
+      CHECK(copy.call(&Tracker::ping).result(kPatience) == "pong");
+    }  // a copy gone: nothing happens
+    CHECK(a.call(&Tracker::ping).result(kPatience) == "pong");
+    a = {};  // the future still refers to it
+    CHECK(fut.result(kPatience).call(&Tracker::ping).result(kPatience) == "pong");
+    CHECK(count_lines(log, "destroyed") == 0);
+    CHECK(env.client.stats().actors == 1);
+  }
+  CHECK(logged(log, "destroyed"));
+  CHECK(eventually([&] { return env.client.stats().actors == 0; }));
+  CHECK(count_lines(log, "destroyed") == 1);
+}
+
+BOTH_CASE("Actor.future_gone_first_handle_keeps_it_alive", 30) {
+  const auto log = env.file("tracker.log");
+  cask::Actor<Tracker> a;
+  {
+    auto fut = env.client.submit_actor<Tracker>(log);
+    a = fut.result(kPatience);
+  }
+  CHECK(a.call(&Tracker::ping).result(kPatience) == "pong");
+  CHECK(count_lines(log, "destroyed") == 0);
+  CHECK(env.client.stats().actors == 1);
+  a = {};
+  CHECK(logged(log, "destroyed"));
+  CHECK(eventually([&] { return env.client.stats().actors == 0; }));
+}
+
+BOTH_CASE("Actor.handle_given_to_a_running_task_keeps_it_alive", 30) {
+  if (env.cluster()) {
+    // cluster: a task's Actor argument does not hold the actor; when the client's handles go
+    // before the task decodes it, the task fails with "cannot decode a value of type
+    // cask::Actor<...>: no live actor is named <key>" (the scheduler counts no holder for
+    // the actor's key on behalf of the task).
+    MESSAGE("cluster variant skipped: an Actor handle given to a task does not keep the actor alive");
+    return;
+  }
+  const auto log = env.file("tracker.log"), gate = env.file("gate");
+  struct OpenOnExit {
+    std::string gate;
+    ~OpenOnExit() { cask_cluster_test::open_gate(gate); }
+  } opener{gate};
+  cask::Future<std::string> task;
+  {
+    auto a = env.client.submit_actor<Tracker>(log).result(kPatience);
+    task = env.client.submit(fresh(), both_tasks::ping_after_gate, a, gate);
+    CHECK(eventually([&] { return task.status() == cask::Status::pending && env.client.stats().processing == 1; }));
+  }  // the client's handles are gone; the task's lives
+  CHECK(env.client.stats().actors == 1);
+  CHECK(count_lines(log, "destroyed") == 0);
+  cask_cluster_test::open_gate(gate);
+  CHECK(task.result(kPatience) == "pong");  // a released actor would have failed this call
+  task = {};  // the task (and its handle) released
+  CHECK(logged(log, "destroyed"));
+  CHECK(eventually([&] { return env.client.stats().actors == 0; }));
+}
+
+BOTH_CASE("Actor.stats_count_live_actors", 30) {
+  CHECK(env.client.stats().actors == 0);
+  auto a = env.client.submit_actor<Counter>().result(kPatience);
+  auto b = env.client.submit_actor<Counter>().result(kPatience);
+  auto c = env.client.submit_actor<Recorder>().result(kPatience);
+  CHECK(eventually([&] { return env.client.stats().actors == 3; }));
+  b = {};
+  CHECK(eventually([&] { return env.client.stats().actors == 2; }));
+  // The others are unaffected.
+  CHECK(a.call(&Counter::increment).result(kPatience) == 1);
+  CHECK(c.call(&Recorder::notes).result(kPatience).empty());
+  a = {};
+  c = {};
+  CHECK(eventually([&] { return env.client.stats().actors == 0; }));
+}
+
+BOTH_CASE("Actor.cancel_stops_the_running_call_and_fails_the_queued_ones", 30) {
+  Gate gate(env, "hold");
+  auto fut = env.client.submit_actor<Counter>(1);
+  cask::Actor<Counter> a = fut.result(kPatience);
+  cask::Actor<Counter> other_copy = a;
+  auto running = a.call(&Counter::hold, gate.path(), gate.log());
+  std::vector<cask::Future<int>> queued;
+  for (int i = 0; i < 3; ++i) queued.push_back(a.call(&Counter::add, 1));
+  REQUIRE(gate.wait_for(1));
+  other_copy.cancel();  // through any copy
+  for (auto& q : queued) {
+    CHECK_THROWS_AS((void)q.result(kPatience), cask::CancelledError);
+    CHECK(q.status() == cask::Status::cancelled);
+  }
+  // The running call was asked to stop, and the instance is gone although handles and the
+  // future still exist; the gate was never opened.
+  CHECK(gate.wait_for(1, "stopped"));
+  CHECK(eventually([&] { return env.client.stats().actors == 0; }));
+  CHECK(eventually([&] { return running.done(); }));
+  CHECK(running.status() != cask::Status::finished);
+  // Later calls, through any handle, fail: embedded naming the release, on a cluster the
+  // actor's key.
+  const std::string expected = env.cluster() ? a.key() : std::string("released");
+  CHECK(contains(error_of([&] { (void)a.call(&Counter::get).result(kPatience); }), expected));
+  CHECK(contains(error_of([&] { (void)fut.result(kPatience).call(&Counter::add, 5).result(kPatience); }), expected));
+  // From inside a task too.
+  CHECK_THROWS_AS((void)env.client.submit(add_through, a, 1).result(kPatience), cask::Error);
+  // The runtime keeps serving tasks and other actors.
+  CHECK(env.client.submit(inc, 11).result(kPatience) == 12);
+  auto again = env.client.submit_actor<Counter>(2).result(kPatience);
+  CHECK(again.call(&Counter::increment).result(kPatience) == 3);
+  CHECK(eventually([&] { return env.client.stats().actors == 1; }));
+}
+
+BOTH_CASE("Actor.call_futures_report_status_and_unique_keys", 30) {
+  auto counter = env.client.submit_actor<Counter>(10).result(kPatience);
+  // Same method, same arguments: separate calls, never shared like pure tasks.
+  std::vector<cask::Future<int>> fs;
+  for (int i = 0; i < 100; ++i) fs.push_back(counter.call(&Counter::add, 1));
+  std::set<std::string> keys;
+  for (auto& f : fs) {
+    CHECK_FALSE(f.key().empty());
+    keys.insert(f.key());
+  }
+  CHECK(keys.size() == fs.size());
+  CHECK(keys.count(counter.key()) == 0);
+  CHECK(fs.back().result(kPatience) == 110);
+  for (auto& f : fs) CHECK(f.status() == cask::Status::finished);
+  auto failed = counter.call(&Counter::fail_if, -1);
+  CHECK_THROWS((void)failed.result(kPatience));
+  CHECK(failed.status() == cask::Status::error);
+  CHECK(failed.done());
+  CHECK(failed.exception() != nullptr);
+  Gate gate(env, "hold");
+  auto blocked = counter.call(&Counter::hold, gate.path(), gate.log());
+  auto queued = counter.call(&Counter::get);
+  REQUIRE(gate.wait_for(1));
+  CHECK(blocked.status() == cask::Status::pending);
+  CHECK_FALSE(queued.done());
+  queued.cancel();
+  CHECK(queued.status() == cask::Status::cancelled);
+  CHECK(queued.done());
+  CHECK(queued.key() != blocked.key());
+  gate.open();
+  CHECK(blocked.result(kPatience) == 110);
+  CHECK(blocked.status() == cask::Status::finished);
+}
 
 BOTH_CASE("Actor.calls_return_futures_and_run_in_the_order_sent", 30) {
   auto counter = env.client.submit_actor<Counter>().result(kPatience);
@@ -60,6 +343,7 @@ BOTH_CASE("Actor.a_throwing_method_fails_that_call_only", 30) {
   auto failed = counter.call(&Counter::fail_if, -7);
   CHECK(task_error_message<TaskFailure>(env, failed, "cluster_tasks::TaskFailure") == "negative -7");
   CHECK(failed.status() == cask::Status::error);
+  CHECK(failed.exception() != nullptr);
   // The actor lives on, its state untouched by the failed call.
   CHECK(counter.call(&Counter::increment).result(kPatience) == 4);
 }
@@ -79,6 +363,9 @@ BOTH_CASE("Actor.calls_outside_the_registered_methods_per_mode", 30) {
   } else {
     CHECK(counter.call(&Counter::unlisted).result(kPatience) == -1);
     CHECK(counter.call([](Counter& c) { return c.n * 10; }).result(kPatience) == 20);
+    auto r = counter.call([](Counter& c, int k, std::string t) { return std::to_string(c.n + k) + t; }, 5, std::string("!"));
+    static_assert(std::is_same_v<decltype(r), cask::Future<std::string>>);
+    CHECK(r.result(kPatience) == "7!");
     CHECK(env.client.submit_actor<Unlisted>().result(kPatience).call(&Unlisted::f).result(kPatience) == 1);
     CHECK(env.client.submit_actor<Counter>(2, 3).result(kPatience).call(&Counter::get).result(kPatience) == 6);
   }
@@ -90,6 +377,8 @@ BOTH_CASE("Actor.named_actors_are_found_from_tasks", 30) {
   auto hits = env.client.submit_actor<Counter>(cask::actor_options{.name = "both.hits"}).result(kPatience);
   CHECK(hits.name() == "both.hits");
   auto same = env.client.get_actor<Counter>("both.hits");
+  CHECK(same.name() == "both.hits");
+  CHECK(same.key() == hits.key());
   CHECK(same.call(&Counter::add, 10).result(kPatience) == 10);
   // A task looks it up through get_client().
   CHECK(env.client.submit(bump_named, std::string("both.hits"), 5).result(kPatience) == 15);
@@ -98,9 +387,18 @@ BOTH_CASE("Actor.named_actors_are_found_from_tasks", 30) {
   auto twice = env.client.submit_actor<Counter>(cask::actor_options{.name = "both.hits"});
   CHECK(contains(error_of([&] { (void)twice.result(kPatience); }), "both.hits"));
   CHECK(hits.call(&Counter::get).result(kPatience) == 16);
+  // Another type under the same name is refused as well.
+  auto other_type = env.client.submit_actor<Tracker>(cask::actor_options{.name = "both.hits"}, env.file("t.log"));
+  CHECK_THROWS_AS((void)other_type.result(kPatience), cask::Error);
+  CHECK(other_type.status() == cask::Status::error);
+  CHECK(eventually([&] { return env.client.stats().actors == 1; }));
   // Unknown names and other types are clear errors.
   const auto unknown = error_of([&] { (void)env.client.get_actor<Counter>("both.nobody"); });
   CHECK(contains(unknown, "both.nobody"));
+  // An anonymous actor is not findable by its key, nor is the empty name.
+  auto anonymous = env.client.submit_actor<Counter>().result(kPatience);
+  CHECK_THROWS_AS((void)env.client.get_actor<Counter>(anonymous.key()), cask::Error);
+  CHECK_THROWS_AS((void)env.client.get_actor<Counter>(""), cask::Error);
   CHECK_THROWS_AS((void)env.client.get_actor<Tracker>("both.hits"), cask::Error);
   // A task looking up an unknown name fails with that error.
   CHECK_THROWS_AS((void)env.client.submit(bump_named, std::string("both.nobody"), 1).result(kPatience), cask::Error);
@@ -173,6 +471,21 @@ BOTH_CASE("Actor.the_instance_goes_with_its_last_handle", 30) {
   CHECK(eventually([&] { return env.client.stats().actors == 0; }));
   CHECK_THROWS_AS((void)env.client.get_actor<Tracker>("both.t"), cask::Error);  // the name is free
   CHECK(count_lines(log, "destroyed") == 1);
+}
+
+BOTH_CASE("Actor.a_name_found_free_by_get_actor_can_be_taken_at_once", 30) {
+  if (env.cluster()) {
+    // cluster: a get_actor that failed ("no live actor is named") and a submit_actor of that
+    // name right after share the key named_key(name) (runtime/remote_actor_client.cpp); the
+    // submit sometimes (2 runs in 6) meets the failed lookup still on the scheduler and gets
+    // its error.
+    MESSAGE("cluster variant skipped: submit_actor right after a failed get_actor of the name gets its error");
+    return;
+  }
+  CHECK_THROWS_AS((void)env.client.get_actor<Tracker>("both.free"), cask::Error);
+  auto again = env.client.submit_actor<Tracker>(cask::actor_options{.name = "both.free"}, env.file("t.log"));
+  CHECK(again.result(kPatience).call(&Tracker::ping).result(kPatience) == "pong");
+  CHECK(env.client.get_actor<Tracker>("both.free").call(&Tracker::ping).result(kPatience) == "pong");
 }
 
 BOTH_CASE("Actor.void_method_and_non_std_exception_per_mode", 30) {

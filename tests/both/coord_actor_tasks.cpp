@@ -3,6 +3,7 @@
 #include "coord_actor_tasks.hpp"
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <stdexcept>
@@ -121,6 +122,42 @@ int queue_put_inc_futures(std::string queue, int n) {
 
 int Recorder::throw_non_std() { throw 42; }
 
+Keyed::Keyed(int v) : value(v), ctor_key(cask::this_task::key()) {}
+
+ThrowingCtor::ThrowingCtor(int code) { throw std::invalid_argument("constructor failed " + std::to_string(code)); }
+
+int increments_in_order(cask::Actor<cluster_tasks::Counter> counter, int calls) {
+  std::vector<cask::Future<int>> fs;
+  for (int i = 0; i < calls; ++i) fs.push_back(counter.call(&cluster_tasks::Counter::increment));
+  int last = 0, in_order = 1;
+  for (auto& f : fs) {
+    const int v = f.result();
+    if (v <= last) in_order = 0;
+    last = v;
+  }
+  return in_order;
+}
+
+int increments_waited(cask::Actor<cluster_tasks::Counter> counter, int calls) {
+  int last = 0;
+  for (int i = 0; i < calls; ++i) last = counter.call(&cluster_tasks::Counter::increment).result();
+  return last;
+}
+
+std::vector<std::string> notes_sent(cask::Actor<Recorder> recorder, int n) {
+  for (int i = 0; i < n; ++i) (void)recorder.call(&Recorder::note, std::to_string(i));
+  return recorder.call(&Recorder::notes).result();
+}
+
+std::string ping_after_gate(cask::Actor<cluster_tasks::Tracker> tracker, std::string gate) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!std::filesystem::exists(gate)) {
+    if (std::chrono::steady_clock::now() > until) throw std::runtime_error("ping_after_gate: no gate " + gate);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return tracker.call(&cluster_tasks::Tracker::ping).result();
+}
+
 CASK_REMOTE(lock_then_fail);
 CASK_REMOTE(lock_until_stopped);
 CASK_REMOTE(locked_section);
@@ -135,5 +172,13 @@ CASK_REMOTE(queue_get_noting_cancel);
 CASK_REMOTE(queue_get_batch_logged);
 CASK_REMOTE(queue_put_inc_futures);
 CASK_ACTOR(Recorder, note, notes, throw_non_std);
+CASK_ACTOR(Keyed, get, add, task_key);
+CASK_ACTOR_INIT(Keyed, int);
+CASK_ACTOR(ThrowingCtor, get);
+CASK_ACTOR_INIT(ThrowingCtor, int);
+CASK_REMOTE(increments_in_order);
+CASK_REMOTE(increments_waited);
+CASK_REMOTE(notes_sent);
+CASK_REMOTE(ping_after_gate);
 
 }  // namespace both_tasks

@@ -6,6 +6,10 @@
 #include <string>
 #include <vector>
 
+#include <cask/cask.hpp>
+
+#include "actor_tasks.hpp"
+
 namespace both_tasks {
 
 /// Lock{lock}.acquire(), appends "locked" to `log`, then throws std::runtime_error: the lock
@@ -61,5 +65,36 @@ struct Recorder {
   /// Throws the int 42.
   int throw_non_std();
 };
+
+/// An actor remembering the key of the task that constructed it.
+struct Keyed {
+  int value = 0;
+  std::string ctor_key;
+  explicit Keyed(int v);
+  int get() const { return value; }
+  int add(int k) { return value += k; }
+  std::string task_key() const { return ctor_key; }
+};
+
+/// An actor whose constructor throws std::invalid_argument("constructor failed <code>").
+struct ThrowingCtor {
+  explicit ThrowingCtor(int code);
+  int get() const { return 0; }
+};
+
+/// Through the handle: `calls` pipelined increments of the counter; 1 when the values the
+/// calls got back increase (they ran in the order sent), else 0.
+int increments_in_order(cask::Actor<cluster_tasks::Counter> counter, int calls);
+
+/// Through the handle: `calls` increments, each waited for; returns the last value.
+int increments_waited(cask::Actor<cluster_tasks::Counter> counter, int calls);
+
+/// Through the handle: notes "0" .. "<n-1>" with the futures dropped at once, then returns
+/// the recorder's notes.
+std::vector<std::string> notes_sent(cask::Actor<Recorder> recorder, int n);
+
+/// Waits (polling, at most 20 s) for the file `gate`, then pings the tracker through the
+/// handle it was given.
+std::string ping_after_gate(cask::Actor<cluster_tasks::Tracker> tracker, std::string gate);
 
 }  // namespace both_tasks
