@@ -40,6 +40,15 @@ class OneSlotLeft {
   cask::Future<int> held_;
 };
 
+/// Every slot is taken, the last by a task behind `gate`: a further task waits (200 ms of it)
+/// until the gate opens, then runs.
+void check_next_task_waits_for(Env& env, Gate& gate) {
+  auto next = env.client.submit(fresh(), inc, 5);
+  CHECK_THROWS_AS((void)next.result(200ms), cask::TimeoutError);
+  gate.open();
+  CHECK(next.result(kPatience) == 6);
+}
+
 /// Both slots are taken by gated tasks: a further task must wait (200 ms of it) until the
 /// gate opens, so the cluster has exactly two slots.
 void check_exactly_two_slots(Env& env, const std::string& gate_name) {
@@ -52,10 +61,7 @@ void check_exactly_two_slots(Env& env, const std::string& gate_name) {
   auto a = gate.submit(1);
   auto b = gate.submit(2);
   REQUIRE(gate.wait_for(2));
-  auto next = env.client.submit(fresh(), inc, 5);
-  CHECK_THROWS_AS((void)next.result(200ms), cask::TimeoutError);
-  gate.open();
-  CHECK(next.result(kPatience) == 6);
+  check_next_task_waits_for(env, gate);
   CHECK(a.result(kPatience) + b.result(kPatience) == 3);
 }
 
@@ -215,10 +221,7 @@ BOTH_CASE("Nested.blocked_task_without_secede_keeps_its_slot", 30) {
   Gate gate(env, "gate");
   auto a = gate.submit(1);
   REQUIRE(gate.wait_for(1));
-  auto b = env.client.submit(fresh(), inc, 1);
-  CHECK_THROWS_AS((void)b.result(200ms), cask::TimeoutError);
-  gate.open();
-  CHECK(b.result(kPatience) == 2);
+  check_next_task_waits_for(env, gate);
   CHECK(a.result(kPatience) == 1);
 }
 
