@@ -265,6 +265,7 @@ cluster_objects_actor::behavior_type gateway_main(self_ptr self, caf::actor sche
       [self](retire_atom, CoordKind kind, std::string& name, std::uint64_t attaches) {
         self->state.registry.retire(kind, name, attaches, self->current_sender());
       },
+      [self](stats_atom) { return static_cast<std::uint64_t>(self->state.registry.objects()); },
   };
 }
 

@@ -120,7 +120,8 @@ using cluster_objects_actor = caf::typed_actor<
     caf::reacts_to<coord_atom, WireCoord>,                        // stand-in: an operation
     caf::reacts_to<cancel_atom, std::uint64_t, std::uint64_t>,    // stand-in: handle, request
     caf::reacts_to<detach_atom, std::uint64_t>,                   // stand-in: handle is gone
-    caf::reacts_to<retire_atom, CoordKind, std::string, std::uint64_t>>;  // object: may I quit?
+    caf::reacts_to<retire_atom, CoordKind, std::string, std::uint64_t>,   // object: may I quit?
+    caf::replies_to<stats_atom>::with<std::uint64_t>>;  // scheduler: live objects, for stats()
 
 /// Spawns the gateway; it ends (stopping every object) when `scheduler` does.
 cluster_objects_actor spawn_cluster_objects(caf::actor_system& sys, caf::actor scheduler);

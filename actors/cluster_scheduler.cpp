@@ -737,7 +737,7 @@ cluster_scheduler_actor::behavior_type scheduler_main(self_ptr self, ClusterSche
             t->fire_and_forget = true;
       },
       [self](functions_atom) { return cluster_info(self); },
-      [self](stats_atom) {
+      [self](stats_atom) -> caf::typed_response_promise<ClusterStats> {
         ClusterStats s;
         for (const auto& [key, t] : self->state.tasks) {
           switch (t.state) {
@@ -758,7 +758,16 @@ cluster_scheduler_actor::behavior_type scheduler_main(self_ptr self, ClusterSche
           s.slots += std::size_t(w.slots);
           s.slots_busy += std::size_t(std::min(w.in_flight, w.capacity));
         }
-        return s;
+        // The coordination objects live in the objects gateway (an actor of this process):
+        // ask it for their count instead of reporting none.
+        auto rp = self->make_response_promise<ClusterStats>();
+        self->request(self->state.objects, std::chrono::seconds(10), stats_atom::value)
+            .then([rp, s](std::uint64_t objects) mutable {
+                    s.coordination_objects = static_cast<std::size_t>(objects);
+                    rp.deliver(s);
+                  },
+                  [rp](caf::error& e) mutable { rp.deliver(e); });
+        return rp;
       },
       [self](wstats_atom) { return self->state.counters; },
       [self](register_atom, WorkerHello& hello) {
