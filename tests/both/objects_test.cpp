@@ -3,16 +3,19 @@
 // when its holder handle goes), Semaphore leases, Event (set/wait/clear) and Pub/Sub fan-out,
 // each shared by name between the client and the tasks. Blocked callers are observed through
 // the tasks' log lines or the objects themselves, never through sleeps.
+#include <fstream>
 #include <future>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "coord_actor_tasks.hpp"
 #include "coord_tasks.hpp"
 #include "harness.hpp"
+#include "coord_util.hpp"
 
 using namespace cask_both;
 using namespace cluster_tasks;
@@ -21,16 +24,6 @@ using cask_cluster_test::contains;
 using cask_cluster_test::count_lines;
 using cask_cluster_test::error_of;
 using cask_cluster_test::eventually;
-
-namespace {
-
-/// Runs `call` on a thread of its own (a client thread blocked in a coordination call).
-template <class F>
-auto in_background(F call) {
-  return std::async(std::launch::async, std::move(call));
-}
-
-}  // namespace
 
 BOTH_CASE("Variable.set_get_erase_and_timeouts", 30) {
   const std::string name = "both.v.config";
@@ -251,10 +244,19 @@ BOTH_CASE("Lock.mutual_exclusion_between_tasks", 60) {
   const auto log = env.file("log");
   std::vector<cask::Future<int>> tasks;
   for (int i = 0; i < 8; ++i) tasks.push_back(env.client.submit(locked_section, name, log, i));
+  // The client competes too, with its own handle, in the same log.
+  cask::Lock mine{name, env.client};
+  for (int i = 0; i < 20; ++i) {
+    std::lock_guard guard{mine};
+    std::ofstream(log, std::ios::app) << "enter client\n";
+    std::this_thread::yield();
+    std::ofstream(log, std::ios::app) << "leave client\n";
+  }
   for (int i = 0; i < 8; ++i) CHECK(tasks[i].result(kPatience) == i);
+  CHECK_FALSE(mine.locked());
   // Every "enter i" is followed at once by its "leave i": no two holders overlapped.
   const auto lines = cask_cluster_test::read_lines(log);
-  REQUIRE(lines.size() == 16);
+  REQUIRE(lines.size() == 56);
   for (std::size_t i = 0; i < lines.size(); i += 2) {
     CHECK(lines[i].rfind("enter ", 0) == 0);
     CHECK(lines[i + 1] == "leave " + lines[i].substr(6));
