@@ -1,8 +1,10 @@
-// Both modes, actors (CASK_ACTOR types of tests/cluster/actor_tasks.hpp): submit_actor,
-// method calls returning futures that run one at a time in the order sent, call futures
-// with timeouts/wait/as_completed, exceptions from methods (the original exception embedded,
-// RemoteError on a cluster), named actors found from tasks, handles as task arguments,
-// cancelling a queued call or the actor, and the instance going with its last handle.
+// Both modes, actors (CASK_ACTOR types of tests/cluster/actor_tasks.hpp and
+// coord_actor_tasks.hpp): submit_actor constructing in a task (and a throwing constructor),
+// method calls returning futures that run one at a time in the order sent (from the client,
+// threads and tasks), call futures with timeouts/wait/as_completed, status and unique keys,
+// exceptions from methods (the original exception embedded, RemoteError on a cluster),
+// named actors found from tasks, handles and futures as task arguments, cancelling a queued
+// call or the actor, lifetime (last handle, its future, a task's handle), live-actor stats.
 // Calls that must stay pending are gated on files (Counter::hold), never on sleeps.
 #include <atomic>
 #include <stdexcept>

@@ -1,6 +1,7 @@
-// tests/both/coord_actor_tasks.hpp: the tasks and the actor type the two-mode coordination
-// and actor cases need beyond tests/cluster/{coord,actor}_tasks.hpp. Built, like
-// both_tasks.cpp, into the test binary and into the module cask_both_tasks.
+// tests/both/coord_actor_tasks.hpp: the tasks and the actor types the two-mode coordination
+// (locks, semaphores, variables, pub/sub, queues) and actor cases need beyond
+// tests/cluster/{coord,actor}_tasks.hpp. Built, like both_tasks.cpp, into the test binary
+// and into the module cask_both_tasks.
 #pragma once
 
 #include <string>
