@@ -1,5 +1,6 @@
 #include "actors/client_proxy.hpp"
 
+#include <algorithm>
 #include <unordered_map>
 #include <utility>
 
@@ -28,8 +29,8 @@ constexpr auto kFetchTimeout = std::chrono::seconds(5);
 constexpr int kFetchAttempts = 5;
 
 struct KeyState {
-  std::vector<std::weak_ptr<FutureCore>> handles;
-  std::size_t holders = 0;  // live handles of this client
+  std::vector<std::weak_ptr<FutureCore>> handles;  // every handle not yet destroyed
+  std::size_t holders = 0;  // handles whose release has not arrived yet
   std::shared_ptr<const void> (*decode)(const Bytes&) = nullptr;
   bool fetching = false;
 };
@@ -41,6 +42,9 @@ struct ProxyState {
   std::shared_ptr<std::atomic<bool>> link_up;
   std::unordered_map<std::string, KeyState> keys;
   std::vector<std::string> releases;  // sent as one message by flush
+  // Releases still to come from handles of a key that was submitted again after all of
+  // them died (see take_over_dead_key): they must not count against the new handles.
+  std::unordered_map<std::string, std::size_t> stale_releases;
   bool flush_pending = false;
   bool lost = false;
 };
@@ -50,11 +54,27 @@ using self_ptr = client_proxy_actor::stateful_pointer<ProxyState>;
 /// Completes every pending handle of the key with the outcome.
 void complete(KeyState& ks, Status status, const Value& value, const std::exception_ptr& error) {
   for (const auto& w : ks.handles)
-    if (auto core = w.lock()) core->complete(status, value, error);
-  std::erase_if(ks.handles, [](const auto& w) {
-    auto core = w.lock();
-    return !core || core->done();
-  });
+    if (auto core = w.lock(); core && !core->done()) core->complete(status, value, error);
+  std::erase_if(ks.handles, [](const auto& w) { return w.expired(); });
+}
+
+/// A key submitted again while its earlier handles are all gone, though their releases
+/// have not arrived: a handle whose last reference died on this actor's thread (in
+/// complete(), while its waiter was already running on) sends its release to this
+/// actor's mailbox *behind* a submit the waiter made meanwhile. Counted against the new
+/// handles, that release would keep the old task (say, a failed get_actor) on the
+/// scheduler, and the new submit would meet its outcome. So the old task is released
+/// first, and the releases still to come are set aside.
+void take_over_dead_key(self_ptr self, const std::string& key) {
+  auto& st = self->state;
+  auto it = st.keys.find(key);
+  if (it == st.keys.end()) return;
+  if (!std::all_of(it->second.handles.begin(), it->second.handles.end(),
+                   [](const auto& w) { return w.expired(); }))
+    return;
+  st.stale_releases[key] += it->second.holders;
+  st.keys.erase(it);
+  st.releases.push_back(key);
 }
 
 bool any_pending(const KeyState& ks) {
@@ -216,6 +236,7 @@ client_proxy_actor::behavior_type proxy_main(self_ptr self, ProxyInit init) {
         std::vector<WireTask> tasks;
         tasks.reserve(batch->size());
         for (auto& s : *batch) {
+          take_over_dead_key(self, *s.key);
           auto& ks = st.keys[*s.key];
           ++ks.holders;
           ks.handles.push_back(s.handle);
@@ -262,6 +283,10 @@ client_proxy_actor::behavior_type proxy_main(self_ptr self, ProxyInit init) {
       [](dispatch_atom) {},
       [](deadline_atom, Key&) {},
       [self](release_atom, Key& key, std::uintptr_t) {
+        if (auto stale = self->state.stale_releases.find(*key); stale != self->state.stale_releases.end()) {
+          if (--stale->second == 0) self->state.stale_releases.erase(stale);
+          return;
+        }
         auto it = self->state.keys.find(*key);
         if (it == self->state.keys.end()) return;
         if (--it->second.holders > 0) return;
