@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <numeric>
 
+#include "core_support.hpp"
 #include "core_tasks.hpp"
 #include "harness.hpp"
 
@@ -19,12 +20,6 @@ namespace {
 bool nothing_held(cask::Client& client) {
   const auto s = client.stats();
   return s.tasks() == 0 && s.future_actors == 0;
-}
-
-/// A second client of the case's mode, for cases that destroy their client.
-cask::Client second_client(const Env& env) {
-  if (env.cluster()) return cask::Client{cask::ClientOptions{.address = shared_cluster_address()}};
-  return cask::Client{cask::ClientOptions{.workers = 1, .threads_per_worker = 1}};
 }
 
 }  // namespace
@@ -214,7 +209,7 @@ BOTH_CASE("FireAndForget.work_outlives_its_client", 30) {
     REQUIRE(gate.wait_for(2));
   }
   {
-    cask::Client client = second_client(env);
+    cask::Client client = core_support::second_client(env);
     cask::fire_and_forget(client.submit(cask::options{.pure = false}, core_tasks::nap_logged, first_log, 200));
     cask::fire_and_forget(client.submit(cask::options{.pure = false}, count_run, second_log, 2));
   }
