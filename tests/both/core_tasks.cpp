@@ -8,6 +8,8 @@
 
 #include <cask/cask.hpp>
 
+#include "tasks.hpp"
+
 namespace core_tasks {
 
 int nap_logged(std::string log, int ms) {
@@ -28,6 +30,13 @@ int fail_out_of_range(std::string message) { throw std::out_of_range(message); }
 
 int fail_object(int value) { throw NotAnException{value}; }
 
+int gated_fail(std::string gate, std::string log, int code) {
+  if (cluster_tasks::gated(gate, log, 0, 20000) < 0) return -1;
+  throw cluster_tasks::TaskFailure("failure " + std::to_string(code));
+}
+
+void fail_void(std::string message) { throw cluster_tasks::TaskFailure(message); }
+
 bool sleep_completes(int ms) {
   const auto t0 = std::chrono::steady_clock::now();
   const bool full = cask::this_task::sleep_for(std::chrono::milliseconds(ms));
@@ -39,6 +48,8 @@ CASK_REMOTE(nap_logged);
 CASK_REMOTE(log_value);
 CASK_REMOTE(fail_out_of_range);
 CASK_REMOTE(fail_object);
+CASK_REMOTE(gated_fail);
+CASK_REMOTE(fail_void);
 CASK_REMOTE(sleep_completes);
 
 }  // namespace core_tasks

@@ -26,6 +26,13 @@ int fail_out_of_range(std::string message);
 /// Throws NotAnException{value}.
 int fail_object(int value);
 
+/// cluster_tasks::gated(gate, log, 0, 20000), then throws cluster_tasks::TaskFailure
+/// ("failure <code>") once the gate is open (returns -1 when stopped first).
+int gated_fail(std::string gate, std::string log, int code);
+
+/// Throws cluster_tasks::TaskFailure(message): a void task that fails.
+void fail_void(std::string message);
+
 /// True when sleep_for(ms) slept the whole time, at least ms passed and no stop was asked.
 bool sleep_completes(int ms);
 
