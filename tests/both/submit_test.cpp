@@ -1,5 +1,4 @@
-// Both modes: submit, map, gather, scatter, result(timeout), a task's exception (same type
-// embedded, RemoteError in cluster mode), status and printing, stats.
+// Both modes: submit, map, gather, scatter, stats (Future's own API: future_test.cpp).
 #include <algorithm>
 #include <filesystem>
 #include <numeric>
@@ -124,102 +123,6 @@ BOTH_CASE("Gather.throws_cancelled_error_for_cancelled_future", 30) {
   std::vector<cask::Future<int>> fs{env.client.submit(inc, 1), g};
   g.cancel();
   CHECK_THROWS_AS((void)env.client.gather(fs), cask::CancelledError);
-}
-
-BOTH_CASE("Future.result_rethrows_task_exception_per_mode", 30) {
-  CHECK(task_error_message<std::runtime_error>(env, env.client.submit(fail_with, std::string("boom!")),
-                                               "std::runtime_error") == "boom!");
-  CHECK(task_error_message<std::invalid_argument>(env, env.client.submit(fail_invalid, std::string("bad")),
-                                                  "std::invalid_argument") == "bad");
-  CHECK(task_error_message<TaskFailure>(env, env.client.submit(fail_custom, 3), "cluster_tasks::TaskFailure") ==
-        "failure 3");
-  CHECK(env.client.submit(inc, 1).result(kPatience) == 2);
-}
-
-BOTH_CASE("Future.exception_of_erred_future", 30) {
-  auto f = env.client.submit(fail_with, std::string("held"));
-  CHECK_THROWS((void)f.result(kPatience));
-  CHECK(f.status() == cask::Status::error);
-  REQUIRE(f.exception() != nullptr);
-  if (env.cluster())
-    CHECK_THROWS_WITH_AS(std::rethrow_exception(f.exception()), "std::runtime_error: held", cask::RemoteError);
-  else
-    CHECK_THROWS_WITH_AS(std::rethrow_exception(f.exception()), "held", std::runtime_error);
-  CHECK_THROWS((void)f.result());  // every time
-}
-
-BOTH_CASE("Future.exception_is_null_when_pending_or_finished", 30) {
-  Gate gate(env, "gate");
-  auto g = gate.submit(1);
-  CHECK(g.exception() == nullptr);
-  gate.open();
-  CHECK(g.result(kPatience) == 1);
-  CHECK(g.exception() == nullptr);
-}
-
-BOTH_CASE("Future.result_timeout_expires_then_value_arrives", 30) {
-  Gate gate(env, "gate");
-  auto g = gate.submit(9);
-  CHECK_THROWS_AS((void)g.result(50ms), cask::TimeoutError);
-  CHECK_THROWS_AS((void)g.result(0ms), cask::Error);  // TimeoutError is a cask::Error
-  CHECK_FALSE(g.done());
-  gate.open();
-  CHECK(g.result(kPatience) == 9);
-}
-
-BOTH_CASE("Future.result_until", 30) {
-  Gate gate(env, "gate");
-  auto g = gate.submit(4);
-  CHECK_THROWS_AS((void)g.result_until(std::chrono::steady_clock::now() + 30ms), cask::TimeoutError);
-  gate.open();
-  CHECK(g.result_until(std::chrono::steady_clock::now() + kPatience) == 4);
-}
-
-BOTH_CASE("Future.result_timeout_rethrows_task_exception", 30) {
-  auto f = env.client.submit(fail_with, std::string("in time"));
-  CHECK_THROWS_WITH((void)f.result(kPatience), doctest::Contains("in time"));
-  CHECK_FALSE(f.status() == cask::Status::pending);
-}
-
-BOTH_CASE("Future.prints_like_dask", 30) {
-  auto f = env.client.submit(greet, std::string("x"));
-  (void)f.result(kPatience);
-  CHECK(printed(f) == "Future: greet status: finished, type: std::string, key: " + f.key());
-  Gate gate(env, "gate");
-  auto p = gate.submit(1);
-  CHECK(contains(printed(p), "status: pending"));
-  p.cancel();
-  CHECK(printed(p) == "Future: gated status: cancelled, type: int, key: " + p.key());
-  auto e = env.client.submit(fail_with, std::string("x"));
-  CHECK_THROWS((void)e.result(kPatience));
-  CHECK(printed(e) == "Future: fail_with status: error, type: int, key: " + e.key());
-}
-
-BOTH_CASE("Future.status_prints_as_word", 30) {
-  CHECK(printed(cask::Status::pending) == "pending");
-  CHECK(printed(cask::Status::finished) == "finished");
-  CHECK(printed(cask::Status::error) == "error");
-  CHECK(printed(cask::Status::cancelled) == "cancelled");
-}
-
-BOTH_CASE("Future.copies_compare_equal", 30) {
-  auto f = env.client.submit(inc, 7);
-  auto copy = f;
-  CHECK(copy == f);
-  CHECK(copy.key() == f.key());
-  CHECK_FALSE(env.client.submit(inc, 8) == f);
-  CHECK(copy.result(kPatience) == 8);
-}
-
-BOTH_CASE("Future.result_waited_on_from_many_threads", 30) {
-  Gate gate(env, "gate");
-  auto g = gate.submit(21);
-  std::vector<int> seen(4, 0);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < 4; ++i) threads.emplace_back([&, i] { seen[i] = g.result(kPatience); });
-  gate.open();
-  for (auto& t : threads) t.join();
-  CHECK(seen == std::vector{21, 21, 21, 21});
 }
 
 BOTH_CASE("Scatter.gives_finished_future", 30) {
