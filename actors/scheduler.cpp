@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <queue>
 #include <unordered_map>
+#include <utility>
 
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
@@ -80,11 +81,14 @@ void request_dispatch(self_ptr self) {
 
 void dispatch(self_ptr self) {
   auto& st = self->state;
+  // A free slot goes first, the most free prefetch room second: a job prefetched behind a
+  // running one waits for it, while on a free slot it starts now (without the first rule,
+  // a worker whose last tasks were short took the next two jobs, though another was idle).
+  const auto room = [](const Worker& w) { return std::pair(w.capacity - w.in_flight, w.limit() - w.in_flight); };
   while (!st.ready.empty()) {
     Worker* best = nullptr;
     for (auto& w : st.workers)
-      if (w.in_flight < w.limit() && (!best || w.limit() - w.in_flight > best->limit() - best->in_flight))
-        best = &w;
+      if (w.in_flight < w.limit() && (!best || room(w) > room(*best))) best = &w;
     if (!best) break;
     JobPtr job = st.ready.top().job;
     st.ready.pop();
