@@ -21,6 +21,18 @@ using cask_cluster_test::contains;
 using cask_cluster_test::error_of;
 using cask_cluster_test::eventually;
 
+namespace {
+
+/// Sets `v` to the future of a gated task once it runs, and drops the test's own handle of
+/// that future: the variable is its only holder afterwards.
+void hand_over_a_running_future(cask::Variable<cask::Future<int>>& v, Gate& gate, int value) {
+  auto f = gate.submit(value);
+  REQUIRE(gate.wait_for(1));
+  v.set(f);
+}
+
+}  // namespace
+
 BOTH_CASE("Variable.set_then_get_returns_the_latest_value", 30) {
   cask::Variable<int> v{named(env, "both.v.int"), env.client};
   CHECK(v.name() == named(env, "both.v.int"));
@@ -111,11 +123,7 @@ BOTH_CASE("Variable.holding_a_future_keeps_it_alive_until_erased", 30) {
   cask::Variable<cask::Future<int>> v{named(env, "both.v.future"), env.client};
   Gate gate{env, "gate"};
   const std::size_t before = env.client.stats().tasks();
-  {
-    auto f = gate.submit(8);
-    REQUIRE(gate.wait_for(1));
-    v.set(f);
-  }  // only the variable holds it now
+  hand_over_a_running_future(v, gate, 8);  // only the variable holds it now
   CHECK_FALSE(cask_cluster_test::eventually([&] { return gate.count("stopped") > 0; }, 200ms));  // not asked to stop
   gate.open();
   cask::Future<int> back = v.get(kPatience);
@@ -138,11 +146,7 @@ BOTH_CASE("Variable.erase_releases_a_held_running_future", 30) {
   cask::Variable<cask::Future<int>> v{named(env, "both.v.released"), env.client};
   Gate gate{env, "gate"};
   const std::size_t before = env.client.stats().tasks();
-  {
-    auto f = gate.submit(1);
-    REQUIRE(gate.wait_for(1));
-    v.set(f);
-  }
+  hand_over_a_running_future(v, gate, 1);
   v.erase();  // the last reference: the running task is asked to stop
   CHECK(gate.wait_for(1, "stopped"));
   CHECK(eventually([&] { return env.client.stats().tasks() == before; }));
