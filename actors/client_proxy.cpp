@@ -1,6 +1,7 @@
 #include "actors/client_proxy.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <unordered_map>
 #include <utility>
 
@@ -33,6 +34,15 @@ struct KeyState {
   std::size_t holders = 0;  // handles whose release has not arrived yet
   std::shared_ptr<const void> (*decode)(const Bytes&) = nullptr;
   bool fetching = false;
+  // Not on the cluster: its submission waits for actor futures, or failed before it got
+  // there (see defer_for_actor_futures). Its dependents wait for it here too.
+  bool held_back = false;
+};
+
+/// A submission waiting for the actor futures (and held-back tasks) it takes.
+struct Deferred {
+  Submission submission;
+  std::vector<std::size_t> waits;  // indexes in submission.spec.deps
 };
 
 struct ProxyState {
@@ -47,6 +57,9 @@ struct ProxyState {
   std::unordered_map<std::string, std::size_t> stale_releases;
   bool flush_pending = false;
   bool lost = false;
+  // Submissions waiting for the actor futures they take (see defer_for_actor_futures).
+  std::unordered_map<std::uint64_t, Deferred> deferred;
+  std::uint64_t next_deferred = 0;
 };
 
 using self_ptr = client_proxy_actor::stateful_pointer<ProxyState>;
@@ -221,6 +234,131 @@ void refuse(const ReplyPtr& reply) {
               "remote cluster yet")));
 }
 
+/// The task as the scheduler takes it.
+WireTask wire_task(const Submission& s) {
+  const RemoteCall& call = *s.spec.remote;
+  WireTask t;
+  t.key = *s.key;
+  t.function = call.function;
+  t.signature = call.signature;
+  t.args = call.args;
+  t.deps.reserve(s.spec.deps.size());
+  for (const auto& d : s.spec.deps) t.deps.push_back(d->key());
+  t.refs.reserve(call.refs.size());
+  for (const auto& r : call.refs) t.refs.push_back(ArgRef{r.position, r.first, r.count, r.list});
+  t.priority = s.spec.priority;
+  t.retries = s.spec.retries;
+  if (s.spec.deadline) {  // processes share the system clock, not the steady one
+    const auto at = std::chrono::system_clock::now() +
+                    std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                        *s.spec.deadline - std::chrono::steady_clock::now());
+    t.deadline_ns = std::max<std::int64_t>(
+        1, std::chrono::duration_cast<std::chrono::nanoseconds>(at.time_since_epoch()).count());
+  }
+  return t;
+}
+
+// --- actor futures as task arguments --------------------------------------------------
+// The future of submit_actor and the future of an actor call are not tasks of the
+// scheduler: the handle is made here, from the constructor task's outcome, and a call's
+// outcome comes straight from the hosting worker to this process with its value (as in
+// Dask, where an actor call's result travels back to the caller). Their values are here
+// already, so this proxy resolves such a dependency itself: it holds the dependent back
+// until those futures are done (callbacks, never a blocked thread), then puts each value on
+// the cluster as a scattered task under the future's own key, submitted together with the
+// dependent. The scheduler then knows the key like any other input: placement, fetching,
+// failure and release need nothing new, and the dependent holds the scattered input only
+// while it needs it (this proxy lets go of the key at once). A handle travels as its key,
+// which the task turns back into a handle of the live instance; a call's result is a few
+// bytes that came to this process anyway. The alternative, the scheduler tracking calls on
+// hosted actors, would add a second kind of task to its table for no gain in locality.
+// A dependency that failed, was cancelled or lost fails the dependent the same way, here.
+
+/// Whether the dependency is not on the cluster yet: an actor future, or a task held back.
+bool held_here(self_ptr self, const CorePtr& dep) {
+  if (dep->is_direct()) return true;
+  auto it = self->state.keys.find(dep->key());
+  return it != self->state.keys.end() && it->second.held_back;
+}
+
+bool takes_actor_futures(self_ptr self, const Submission& s) {
+  return std::any_of(s.spec.deps.begin(), s.spec.deps.end(), [&](const CorePtr& d) { return held_here(self, d); });
+}
+
+void defer_for_actor_futures(self_ptr self, KeyState& ks, Submission s) {
+  const std::uint64_t id = self->state.next_deferred++;
+  Deferred deferred;
+  for (std::size_t i = 0; i < s.spec.deps.size(); ++i)
+    if (held_here(self, s.spec.deps[i])) deferred.waits.push_back(i);
+  std::vector<CorePtr> waits;
+  for (auto i : deferred.waits) waits.push_back(s.spec.deps[i]);
+  deferred.submission = std::move(s);
+  self->state.deferred.emplace(id, std::move(deferred));
+  ks.held_back = true;
+  // The callbacks hold neither the submission nor the futures: a future that never
+  // completes keeps nothing alive beyond this proxy's table.
+  auto left = std::make_shared<std::atomic<std::size_t>>(waits.size());
+  auto me = caf::actor_cast<client_proxy_actor>(self);
+  for (const auto& d : waits)
+    d->add_callback([left, me, id] {
+      if (left->fetch_sub(1) == 1) caf::anon_send(me, argsready_atom::value, id);
+    });
+}
+
+/// The scattered task standing for an actor future's value, or the error to fail with.
+std::exception_ptr scatter_actor_future(const Submission& s, std::size_t dep, std::vector<WireTask>& out) {
+  const CorePtr& d = s.spec.deps[dep];
+  const auto& refs = s.spec.remote->refs;
+  auto ref = std::find_if(refs.begin(), refs.end(),
+                          [&](const DepRef& r) { return dep >= r.first && dep < r.first + r.count; });
+  if (ref == refs.end() || !ref->encode)
+    return std::make_exception_ptr(SerializationError("cask::SerializationError: the value of " + d->key() +
+                                                      " cannot cross to the cluster"));
+  WireTask t;
+  t.key = d->key();
+  t.function = kScatterFunction;
+  t.signature = kScatterSignature;
+  try {
+    t.args.push_back(ref->encode(d->value().get()));
+  } catch (...) {
+    return std::current_exception();
+  }
+  out.push_back(std::move(t));
+  return nullptr;
+}
+
+void on_args_ready(self_ptr self, std::uint64_t id) {
+  auto& st = self->state;
+  auto node = st.deferred.extract(id);
+  if (node.empty()) return;
+  const Submission& s = node.mapped().submission;
+  auto it = st.keys.find(*s.key);
+  // Released, cancelled, or failed with the scheduler meanwhile: nothing to submit.
+  if (it == st.keys.end() || !any_pending(it->second) || st.lost) return;
+  KeyState& ks = it->second;
+  std::vector<WireTask> tasks;
+  for (auto i : node.mapped().waits) {
+    const CorePtr& d = s.spec.deps[i];
+    std::exception_ptr error;
+    if (d->status() != Status::finished)
+      error = d->exception();
+    else if (d->is_direct())
+      error = scatter_actor_future(s, i, tasks);
+    if (error) {  // the dependent fails (or is cancelled) as its dependency did
+      complete(ks, d->status() == Status::cancelled ? Status::cancelled : Status::error, nullptr, error);
+      return;
+    }
+  }
+  ks.held_back = false;
+  std::vector<std::string> scattered;
+  for (const auto& t : tasks) scattered.push_back(t.key);
+  tasks.push_back(wire_task(s));
+  auto me = caf::actor_cast<caf::actor>(self);
+  if (!st.releases.empty()) self->send(st.scheduler, release_atom::value, me, std::exchange(st.releases, {}));
+  self->send(st.scheduler, std::move(tasks));
+  if (!scattered.empty()) self->send(st.scheduler, release_atom::value, me, std::move(scattered));
+}
+
 client_proxy_actor::behavior_type proxy_main(self_ptr self, ProxyInit init) {
   self->state.scheduler = std::move(init.scheduler);
   self->state.address = std::move(init.address);
@@ -245,26 +383,12 @@ client_proxy_actor::behavior_type proxy_main(self_ptr self, ProxyInit init) {
                 "cask::CommError: lost the connection to the scheduler at " + st.address)));
             continue;
           }
-          const RemoteCall& call = *s.spec.remote;
-          ks.decode = call.decode;
-          WireTask t;
-          t.key = *s.key;
-          t.function = call.function;
-          t.signature = call.signature;
-          t.args = call.args;
-          t.deps.reserve(s.spec.deps.size());
-          for (const auto& d : s.spec.deps) t.deps.push_back(d->key());
-          t.refs.reserve(call.refs.size());
-          for (const auto& r : call.refs) t.refs.push_back(ArgRef{r.position, r.first, r.count, r.list});
-          t.priority = s.spec.priority;
-          t.retries = s.spec.retries;
-          if (s.spec.deadline) {  // processes share the system clock, not the steady one
-            const auto at = std::chrono::system_clock::now() +
-                            std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                                *s.spec.deadline - std::chrono::steady_clock::now());
-            t.deadline_ns = std::max<std::int64_t>(
-                1, std::chrono::duration_cast<std::chrono::nanoseconds>(at.time_since_epoch()).count());
+          ks.decode = s.spec.remote->decode;
+          if (takes_actor_futures(self, s)) {
+            defer_for_actor_futures(self, ks, std::move(s));
+            continue;
           }
+          WireTask t = wire_task(s);
           tasks.push_back(std::move(t));
         }
         if (tasks.empty()) return;
@@ -352,6 +476,7 @@ client_proxy_actor::behavior_type proxy_main(self_ptr self, ProxyInit init) {
       [self](fetched_atom, caf::actor& holder, std::vector<WireData>& data) {
         take_values(self, holder, data);
       },
+      [self](argsready_atom, std::uint64_t id) { on_args_ready(self, id); },
       [self, me](fetch_atom) {
         auto& st = self->state;
         st.flush_pending = false;

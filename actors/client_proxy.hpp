@@ -32,7 +32,9 @@ using client_proxy_actor = scheduler_actor::extend<
     caf::reacts_to<outcome_atom, std::vector<WireOutcome>>,
     caf::reacts_to<fetch_atom>,  // to itself: flush batched releases and fetches
     // from the bulk fetcher's thread: big values fetched from the worker holding them
-    caf::reacts_to<fetched_atom, caf::actor, std::vector<WireData>>>;
+    caf::reacts_to<fetched_atom, caf::actor, std::vector<WireData>>,
+    // to itself: the actor futures a deferred submission takes are done (its id)
+    caf::reacts_to<argsready_atom, std::uint64_t>>;
 
 struct ProxyInit {
   cluster_scheduler_actor scheduler;

@@ -56,6 +56,8 @@ using hold_atom = caf::atom_constant<caf::atom("hold")>;
 using unhold_atom = caf::atom_constant<caf::atom("unhold")>;
 using share_atom = caf::atom_constant<caf::atom("share")>;
 using steal_atom = caf::atom_constant<caf::atom("steal")>;
+// A client proxy to itself: the actor futures a deferred task takes are all done.
+using argsready_atom = caf::atom_constant<caf::atom("argsready")>;
 
 /// Values up to this size go straight from the worker to the clients waiting for them,
 /// with the outcome; larger ones are fetched by the clients from the worker.

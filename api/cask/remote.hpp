@@ -236,7 +236,27 @@ struct DepRef {
   std::uint32_t first = 0;     // first dependency
   std::uint32_t count = 1;
   bool list = false;  // a std::vector<Future<T>> argument: an array of `count` values
+  // The bytes of a value of these futures (a const T*) as a worker would make them, or
+  // nullptr when T cannot cross. A remote client uses it for the futures whose values are
+  // in the client, not on the cluster: an actor handle's, an actor call's.
+  Bytes (*encode)(const void* value) = nullptr;
 };
+
+/// DepRef::encode for a Future<T>.
+template <class T>
+Bytes encode_erased(const void* value) {
+  if constexpr (std::is_void_v<T>)
+    return encode_void();
+  else
+    return encode<T>(*static_cast<const T*>(value));
+}
+template <class T>
+constexpr Bytes (*erased_encoder())(const void*) {
+  if constexpr (std::is_void_v<T> || Serializable<T>)
+    return &encode_erased<T>;
+  else
+    return nullptr;
+}
 
 /// A task in the form a remote cluster runs it: a registered function's name and
 /// signature, its arguments encoded one by one (MessagePack each; empty where a

@@ -9,43 +9,11 @@
 #include <vector>
 
 #include "actor_tasks.hpp"
-#include "cluster_util.hpp"
+#include "actor_test_util.hpp"
 #include "tasks.hpp"
 
 using namespace cask_cluster_test;
 using namespace cluster_tasks;
-
-namespace {
-
-/// Opens gates at scope exit, so that a failed REQUIRE never leaves a call polling.
-struct OpenOnExit {
-  std::vector<std::string> gates;
-  ~OpenOnExit() {
-    for (const auto& g : gates) open_gate(g);
-  }
-};
-
-/// A LocalCluster of two workers, a client of it, and a gate for Counter::hold, opened
-/// first at scope exit (so that no held call keeps a stopping worker waiting).
-struct GatedCluster {
-  ScratchDir dir;
-  const std::string gate = dir.file("hold.gate"), log = dir.file("hold.log");
-  cask::LocalCluster cluster{cluster_options()};
-  cask::Client client{cluster};
-  OpenOnExit guard{{gate}};
-};
-
-template <class E, class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  return "(no exception)";
-}
-
-}  // namespace
 
 TEST_CASE("ClusterActor.every_call_runs_in_the_one_worker_process_hosting_it" * doctest::timeout(60)) {
   // (Calls in order, pipelined: tests/both/actor_test.cpp.)

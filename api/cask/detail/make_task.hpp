@@ -110,7 +110,7 @@ struct RemoteArg<Future<T>> {  // the worker puts the dependency's bytes here
   static constexpr bool serializable = true;
   static void add(std::vector<Bytes>& args, const Future<T>&, std::uint32_t& dep,
                   std::vector<DepRef>& refs) {
-    refs.push_back(DepRef{std::uint32_t(args.size()), dep++, 1, false});
+    refs.push_back(DepRef{std::uint32_t(args.size()), dep++, 1, false, erased_encoder<T>()});
     args.emplace_back();
   }
 };
@@ -120,7 +120,7 @@ struct RemoteArg<std::vector<Future<T>>> {
   static constexpr bool serializable = true;
   static void add(std::vector<Bytes>& args, const std::vector<Future<T>>& fs, std::uint32_t& dep,
                   std::vector<DepRef>& refs) {
-    refs.push_back(DepRef{std::uint32_t(args.size()), dep, std::uint32_t(fs.size()), true});
+    refs.push_back(DepRef{std::uint32_t(args.size()), dep, std::uint32_t(fs.size()), true, erased_encoder<T>()});
     dep += std::uint32_t(fs.size());
     args.emplace_back();
   }
