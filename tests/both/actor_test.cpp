@@ -56,9 +56,9 @@ BOTH_CASE("Actor.submit_actor_constructs_the_instance_in_a_task", 30) {
 BOTH_CASE("Actor.the_actor_carries_the_key_of_its_submit_future", 30) {
   if (env.cluster()) {
     // cluster: the Future of submit_actor has a key of its own (fresh_key in
-    // runtime/remote_actor_client.cpp), not the constructor task's that the actor carries;
-    // the same root as "actor futures as task arguments" (known limitation).
-    MESSAGE("cluster variant skipped: the submit_actor future's key is not the actor's (known limitation)");
+    // runtime/remote_actor_client.cpp), not the constructor task's that the actor carries:
+    // the future is made by the client from the constructor task's outcome.
+    MESSAGE("cluster variant skipped: the submit_actor future's key is not the actor's");
     return;
   }
   cask::Future<cask::Actor<Keyed>> fut = env.client.submit_actor<Keyed>(7);
@@ -117,11 +117,6 @@ BOTH_CASE("Actor.a_task_calls_in_order_too", 60) {
 }
 
 BOTH_CASE("Actor.call_future_is_a_task_argument", 30) {
-  if (env.cluster()) {
-    // cluster: actor futures as task arguments (known limitation)
-    MESSAGE("cluster variant skipped: actor futures as task arguments (known limitation)");
-    return;
-  }
   auto counter = env.client.submit_actor<Counter>(10).result(kPatience);
   CHECK(env.client.submit(inc, counter.call(&Counter::get)).result(kPatience) == 11);
   // A failed call fails the dependent task with the same error.
@@ -131,11 +126,6 @@ BOTH_CASE("Actor.call_future_is_a_task_argument", 30) {
 }
 
 BOTH_CASE("Actor.future_of_actor_is_a_task_argument", 30) {
-  if (env.cluster()) {
-    // cluster: actor futures as task arguments (known limitation)
-    MESSAGE("cluster variant skipped: actor futures as task arguments (known limitation)");
-    return;
-  }
   auto fut = env.client.submit_actor<Counter>(20);
   // Passed as its value (an Actor handle) once constructed.
   CHECK(env.client.submit(add_through, fut, 2).result(kPatience) == 22);
