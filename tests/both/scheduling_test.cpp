@@ -1,7 +1,6 @@
-// Both modes: priority order on a freed slot, retries counted in a file, deadlines
-// (cancelled before start, started work keeps running, read inside a task, inherited).
+// Both modes: priority order on a freed slot, retries counted in a file. (Deadlines are in
+// deadline_test.cpp.)
 #include <algorithm>
-#include <thread>
 
 #include "both_tasks.hpp"
 #include "harness.hpp"
@@ -103,52 +102,4 @@ BOTH_CASE("Scheduling.retried_task_with_future_input", 30) {
   auto f = env.client.submit(cask::options{.retries = 3}, fail_times, log, 2, input);
   CHECK(f.result(kPatience) == 11);
   CHECK(count_lines(log, "run") == 3);
-}
-
-BOTH_CASE("Deadline.past_deadline_is_cancelled_at_once", 30) {
-  auto f = env.client.submit(cask::options{.deadline = std::chrono::steady_clock::now() - 1ms}, inc, 1);
-  CHECK_THROWS_AS((void)f.result(kPatience), cask::CancelledError);
-  CHECK(f.status() == cask::Status::cancelled);
-}
-
-BOTH_CASE("Deadline.work_waiting_for_inputs_is_cancelled_at_deadline", 30) {
-  Gate gate(env, "gate");
-  auto input = gate.submit(1);
-  const std::string log = env.file("runs");
-  auto dependent = env.client.submit(cask::options{.deadline = std::chrono::steady_clock::now() + 200ms},
-                                     count_run, log, input);
-  CHECK_THROWS_AS((void)dependent.result(kPatience), cask::CancelledError);
-  gate.open();
-  CHECK(input.result(kPatience) == 1);  // the input is not affected
-  CHECK(count_lines(log, "run") == 0);
-}
-
-BOTH_CASE("Deadline.started_task_keeps_running_past_deadline", 30) {
-  Gate gate(env, "gate");
-  const auto deadline = std::chrono::steady_clock::now() + 300ms;
-  auto g = gate.submit(5, cask::options{.deadline = deadline});
-  REQUIRE(gate.wait_for(1));
-  std::this_thread::sleep_until(deadline + 100ms);  // the deadline has passed, for certain
-  CHECK_FALSE(g.done());
-  gate.open();
-  CHECK(g.result(kPatience) == 5);
-  CHECK(gate.count("stopped") == 0);
-}
-
-BOTH_CASE("Deadline.task_reads_its_deadline", 30) {
-  auto with = env.client.submit(cask::options{.deadline = std::chrono::steady_clock::now() + 10s}, deadline_left_ms, 1);
-  const int left = with.result(kPatience);
-  CHECK(left > 0);
-  CHECK(left <= 10000);
-  CHECK(env.client.submit(deadline_left_ms, 2).result(kPatience) == -1);
-}
-
-BOTH_CASE("Deadline.children_inherit_parent_deadline_unless_given_their_own", 30) {
-  const auto parent_deadline = std::chrono::steady_clock::now() + 10s;
-  auto inherited = env.client.submit(cask::options{.deadline = parent_deadline}, child_deadline_left_ms, -1);
-  const int left = inherited.result(kPatience);
-  CHECK(left > 0);
-  CHECK(left <= 10000);
-  auto own = env.client.submit(cask::options{.deadline = parent_deadline}, child_deadline_left_ms, 30000);
-  CHECK(own.result(kPatience) > 10000);
 }
