@@ -64,28 +64,45 @@ BOTH_CASE("Scheduling.higher_priority_runs_first", 30) {
       {"high", "mid", "low"});
 }
 
+BOTH_CASE("Scheduling.higher_priority_runs_before_many_queued_tasks", 30) {
+  // Five default-priority tasks queued behind the busy slots, then one high-priority task:
+  // the high one is the first to run once a slot is free, wherever the runtime keeps its
+  // queue.
+  check_queue_order(
+      env,
+      [&](const std::string& log) {
+        std::vector<cask::Future<int>> fs;
+        for (int i = 0; i < 5; ++i) fs.push_back(env.client.submit(log_tag, log, "low" + std::to_string(i)));
+        fs.push_back(env.client.submit(cask::options{.priority = 10}, log_tag, log, std::string("high")));
+        return fs;
+      },
+      {"high", "low0", "low1", "low2", "low3", "low4"});
+}
+
 BOTH_CASE("Scheduling.equal_priority_runs_in_submission_order", 30) {
   check_queue_order(
       env,
       [&](const std::string& log) {
         std::vector<cask::Future<int>> fs;
-        for (const char* tag : {"t0", "t1", "t2", "t3"}) fs.push_back(env.client.submit(log_tag, log, std::string(tag)));
+        for (int i = 0; i < 8; ++i) fs.push_back(env.client.submit(log_tag, log, "t" + std::to_string(i)));
         return fs;
       },
-      {"t0", "t1", "t2", "t3"});
+      {"t0", "t1", "t2", "t3", "t4", "t5", "t6", "t7"});
 }
 
 BOTH_CASE("Scheduling.retries_until_success", 30) {
   const std::string log = env.file("runs");
   auto f = env.client.submit(cask::options{.retries = 2}, fail_times, log, 2, 7);
   CHECK(f.result(kPatience) == 7);
+  CHECK(f.status() == cask::Status::finished);
   CHECK(count_lines(log, "run") == 3);
 }
 
 BOTH_CASE("Scheduling.too_few_retries_err", 30) {
   const std::string log = env.file("runs");
   auto f = env.client.submit(cask::options{.retries = 1}, fail_times, log, 5, 7);
-  CHECK(task_error_message<std::runtime_error>(env, f, "std::runtime_error") == "attempt 2");
+  CHECK(task_error_message<std::runtime_error>(env, f, "std::runtime_error") == "attempt 2");  // the last attempt's
+  CHECK(f.status() == cask::Status::error);
   CHECK(count_lines(log, "run") == 2);
 }
 
@@ -99,7 +116,7 @@ BOTH_CASE("Scheduling.no_retries_by_default", 30) {
 BOTH_CASE("Scheduling.retried_task_with_future_input", 30) {
   const std::string log = env.file("runs");
   auto input = env.client.submit(inc, 10);
-  auto f = env.client.submit(cask::options{.retries = 3}, fail_times, log, 2, input);
-  CHECK(f.result(kPatience) == 11);
-  CHECK(count_lines(log, "run") == 3);
+  auto f = env.client.submit(cask::options{.retries = 3}, fail_times, log, 3, input);
+  CHECK(f.result(kPatience) == 11);  // every retry sees the same input
+  CHECK(count_lines(log, "run") == 4);
 }
