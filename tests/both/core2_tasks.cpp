@@ -87,11 +87,22 @@ int parent_of_late_children(std::string log, std::string gate, std::string runs_
 
 int count_plus(std::vector<int> xs, int extra) { return static_cast<int>(xs.size()) + extra; }
 
+double half(int x) { return x / 2.0; }
+
+int meet(std::string mine, std::string other, int value) {
+  std::ofstream{mine};
+  if (!poll_until([&] { return std::filesystem::exists(other); }))
+    throw std::runtime_error("meet: " + other + " did not appear in time");
+  return value;
+}
+
 CASK_REMOTE(deadline_ns);
 CASK_REMOTE(child_deadline_ns);
 CASK_REMOTE(children_deadlines_ns);
 CASK_REMOTE(stop_token_ready);
 CASK_REMOTE(parent_of_late_children);
 CASK_REMOTE(count_plus);
+CASK_REMOTE(half);
+CASK_REMOTE(meet);
 
 }  // namespace core2_tasks

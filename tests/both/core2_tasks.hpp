@@ -32,4 +32,11 @@ int parent_of_late_children(std::string log, std::string gate, std::string runs_
 /// The number of values plus `extra`: a vector of futures next to a plain argument.
 int count_plus(std::vector<int> xs, int extra);
 
+/// x / 2.0: a double result.
+double half(int x);
+
+/// Creates the file `mine`, then waits (at most 20 s, else throws) for the file `other`
+/// and returns `value`: two of them only finish when they run at the same time.
+int meet(std::string mine, std::string other, int value);
+
 }  // namespace core2_tasks
