@@ -152,9 +152,13 @@ class Client {
       key = detail::fresh_key(detail::type_name(typeid(V)));
     }
     if (remote_) {  // the value is put on a worker, as the result of cask's own identity task
-      if constexpr (detail::Serializable<V>)
-        return Future<V>(submit_one(detail::make_scatter_task(std::move(key), value)));
-      else
+      if constexpr (detail::Serializable<V>) {
+        detail::CorePtr core = submit_one(detail::make_scatter_task(std::move(key), value));
+        // Local data: finished at once, as embedded (the first completion wins, so the
+        // cluster's later report changes nothing); dependents use the worker's copy.
+        core->complete(Status::finished, std::make_shared<const V>(std::forward<T>(value)), nullptr);
+        return Future<V>(std::move(core));
+      } else
         throw SerializationError("cask::SerializationError: scatter of a " + detail::type_name(typeid(V)) +
                                  " to a remote cluster: the type has no to_json/from_json");
     }

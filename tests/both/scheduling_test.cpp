@@ -1,7 +1,6 @@
-// Both modes: priority order on a freed slot, retries counted in a file, deadlines
-// (cancelled before start, started work keeps running, read inside a task, inherited).
+// Both modes: priority order on a freed slot, retries counted in a file. (Deadlines are in
+// deadline_test.cpp.)
 #include <algorithm>
-#include <thread>
 
 #include "both_tasks.hpp"
 #include "harness.hpp"
@@ -65,28 +64,45 @@ BOTH_CASE("Scheduling.higher_priority_runs_first", 30) {
       {"high", "mid", "low"});
 }
 
+BOTH_CASE("Scheduling.higher_priority_runs_before_many_queued_tasks", 30) {
+  // Five default-priority tasks queued behind the busy slots, then one high-priority task:
+  // the high one is the first to run once a slot is free, wherever the runtime keeps its
+  // queue.
+  check_queue_order(
+      env,
+      [&](const std::string& log) {
+        std::vector<cask::Future<int>> fs;
+        for (int i = 0; i < 5; ++i) fs.push_back(env.client.submit(log_tag, log, "low" + std::to_string(i)));
+        fs.push_back(env.client.submit(cask::options{.priority = 10}, log_tag, log, std::string("high")));
+        return fs;
+      },
+      {"high", "low0", "low1", "low2", "low3", "low4"});
+}
+
 BOTH_CASE("Scheduling.equal_priority_runs_in_submission_order", 30) {
   check_queue_order(
       env,
       [&](const std::string& log) {
         std::vector<cask::Future<int>> fs;
-        for (const char* tag : {"t0", "t1", "t2", "t3"}) fs.push_back(env.client.submit(log_tag, log, std::string(tag)));
+        for (int i = 0; i < 8; ++i) fs.push_back(env.client.submit(log_tag, log, "t" + std::to_string(i)));
         return fs;
       },
-      {"t0", "t1", "t2", "t3"});
+      {"t0", "t1", "t2", "t3", "t4", "t5", "t6", "t7"});
 }
 
 BOTH_CASE("Scheduling.retries_until_success", 30) {
   const std::string log = env.file("runs");
   auto f = env.client.submit(cask::options{.retries = 2}, fail_times, log, 2, 7);
   CHECK(f.result(kPatience) == 7);
+  CHECK(f.status() == cask::Status::finished);
   CHECK(count_lines(log, "run") == 3);
 }
 
 BOTH_CASE("Scheduling.too_few_retries_err", 30) {
   const std::string log = env.file("runs");
   auto f = env.client.submit(cask::options{.retries = 1}, fail_times, log, 5, 7);
-  CHECK(task_error_message<std::runtime_error>(env, f, "std::runtime_error") == "attempt 2");
+  CHECK(task_error_message<std::runtime_error>(env, f, "std::runtime_error") == "attempt 2");  // the last attempt's
+  CHECK(f.status() == cask::Status::error);
   CHECK(count_lines(log, "run") == 2);
 }
 
@@ -100,55 +116,7 @@ BOTH_CASE("Scheduling.no_retries_by_default", 30) {
 BOTH_CASE("Scheduling.retried_task_with_future_input", 30) {
   const std::string log = env.file("runs");
   auto input = env.client.submit(inc, 10);
-  auto f = env.client.submit(cask::options{.retries = 3}, fail_times, log, 2, input);
-  CHECK(f.result(kPatience) == 11);
-  CHECK(count_lines(log, "run") == 3);
-}
-
-BOTH_CASE("Deadline.past_deadline_is_cancelled_at_once", 30) {
-  auto f = env.client.submit(cask::options{.deadline = std::chrono::steady_clock::now() - 1ms}, inc, 1);
-  CHECK_THROWS_AS((void)f.result(kPatience), cask::CancelledError);
-  CHECK(f.status() == cask::Status::cancelled);
-}
-
-BOTH_CASE("Deadline.work_waiting_for_inputs_is_cancelled_at_deadline", 30) {
-  Gate gate(env, "gate");
-  auto input = gate.submit(1);
-  const std::string log = env.file("runs");
-  auto dependent = env.client.submit(cask::options{.deadline = std::chrono::steady_clock::now() + 200ms},
-                                     count_run, log, input);
-  CHECK_THROWS_AS((void)dependent.result(kPatience), cask::CancelledError);
-  gate.open();
-  CHECK(input.result(kPatience) == 1);  // the input is not affected
-  CHECK(count_lines(log, "run") == 0);
-}
-
-BOTH_CASE("Deadline.started_task_keeps_running_past_deadline", 30) {
-  Gate gate(env, "gate");
-  const auto deadline = std::chrono::steady_clock::now() + 300ms;
-  auto g = gate.submit(5, cask::options{.deadline = deadline});
-  REQUIRE(gate.wait_for(1));
-  std::this_thread::sleep_until(deadline + 100ms);  // the deadline has passed, for certain
-  CHECK_FALSE(g.done());
-  gate.open();
-  CHECK(g.result(kPatience) == 5);
-  CHECK(gate.count("stopped") == 0);
-}
-
-BOTH_CASE("Deadline.task_reads_its_deadline", 30) {
-  auto with = env.client.submit(cask::options{.deadline = std::chrono::steady_clock::now() + 10s}, deadline_left_ms, 1);
-  const int left = with.result(kPatience);
-  CHECK(left > 0);
-  CHECK(left <= 10000);
-  CHECK(env.client.submit(deadline_left_ms, 2).result(kPatience) == -1);
-}
-
-BOTH_CASE("Deadline.children_inherit_parent_deadline_unless_given_their_own", 30) {
-  const auto parent_deadline = std::chrono::steady_clock::now() + 10s;
-  auto inherited = env.client.submit(cask::options{.deadline = parent_deadline}, child_deadline_left_ms, -1);
-  const int left = inherited.result(kPatience);
-  CHECK(left > 0);
-  CHECK(left <= 10000);
-  auto own = env.client.submit(cask::options{.deadline = parent_deadline}, child_deadline_left_ms, 30000);
-  CHECK(own.result(kPatience) > 10000);
+  auto f = env.client.submit(cask::options{.retries = 3}, fail_times, log, 3, input);
+  CHECK(f.result(kPatience) == 11);  // every retry sees the same input
+  CHECK(count_lines(log, "run") == 4);
 }
