@@ -53,7 +53,7 @@ struct ProxyState {
   std::unordered_map<std::string, KeyState> keys;
   std::vector<std::string> releases;  // sent as one message by flush
   // Releases still to come from handles of a key that was submitted again after all of
-  // them died (see take_over_dead_key): they must not count against the new handles.
+  // them died (see submitted_key): they must not count against the new handles.
   std::unordered_map<std::string, std::size_t> stale_releases;
   bool flush_pending = false;
   bool lost = false;
@@ -71,23 +71,24 @@ void complete(KeyState& ks, Status status, const Value& value, const std::except
   std::erase_if(ks.handles, [](const auto& w) { return w.expired(); });
 }
 
-/// A key submitted again while its earlier handles are all gone, though their releases
-/// have not arrived: a handle whose last reference died on this actor's thread (in
-/// complete(), while its waiter was already running on) sends its release to this
-/// actor's mailbox *behind* a submit the waiter made meanwhile. Counted against the new
-/// handles, that release would keep the old task (say, a failed get_actor) on the
-/// scheduler, and the new submit would meet its outcome. So the old task is released
-/// first, and the releases still to come are set aside.
-void take_over_dead_key(self_ptr self, const std::string& key) {
+/// The state of a key being submitted. A key submitted again while its earlier handles
+/// are all gone, though their releases have not arrived, starts afresh: a handle whose
+/// last reference died on this actor's thread (in complete(), while its waiter was
+/// already running on) sends its release to this actor's mailbox *behind* a submit the
+/// waiter made meanwhile. Counted against the new handles, that release would keep the
+/// old task (say, a failed get_actor) on the scheduler, and the new submit would meet its
+/// outcome. So the old task is released first, and the releases still to come are set
+/// aside.
+KeyState& submitted_key(self_ptr self, const std::string& key) {
   auto& st = self->state;
-  auto it = st.keys.find(key);
-  if (it == st.keys.end()) return;
-  if (!std::all_of(it->second.handles.begin(), it->second.handles.end(),
-                   [](const auto& w) { return w.expired(); }))
-    return;
-  st.stale_releases[key] += it->second.holders;
-  st.keys.erase(it);
-  st.releases.push_back(key);
+  auto [it, fresh] = st.keys.try_emplace(key);
+  if (!fresh && std::all_of(it->second.handles.begin(), it->second.handles.end(),
+                            [](const auto& w) { return w.expired(); })) {
+    st.stale_releases[key] += it->second.holders;
+    st.releases.push_back(key);
+    it->second = KeyState{};
+  }
+  return it->second;
 }
 
 bool any_pending(const KeyState& ks) {
@@ -374,8 +375,7 @@ client_proxy_actor::behavior_type proxy_main(self_ptr self, ProxyInit init) {
         std::vector<WireTask> tasks;
         tasks.reserve(batch->size());
         for (auto& s : *batch) {
-          take_over_dead_key(self, *s.key);
-          auto& ks = st.keys[*s.key];
+          auto& ks = submitted_key(self, *s.key);
           ++ks.holders;
           ks.handles.push_back(s.handle);
           if (st.lost) {
@@ -407,8 +407,9 @@ client_proxy_actor::behavior_type proxy_main(self_ptr self, ProxyInit init) {
       [](dispatch_atom) {},
       [](deadline_atom, Key&) {},
       [self](release_atom, Key& key, std::uintptr_t) {
-        if (auto stale = self->state.stale_releases.find(*key); stale != self->state.stale_releases.end()) {
-          if (--stale->second == 0) self->state.stale_releases.erase(stale);
+        auto& stale = self->state.stale_releases;
+        if (auto it = stale.empty() ? stale.end() : stale.find(*key); it != stale.end()) {
+          if (--it->second == 0) stale.erase(it);
           return;
         }
         auto it = self->state.keys.find(*key);

@@ -478,7 +478,7 @@ BOTH_CASE("Actor.the_instance_goes_with_its_last_handle", 30) {
 // On a cluster the failed lookup and the submit share a key (named_key in
 // runtime/remote_actor_client.cpp): the lookup's last handle can die on the client proxy's
 // thread and send its release behind the submit (actors/client_proxy.cpp,
-// take_over_dead_key).
+// submitted_key).
 BOTH_CASE("Actor.a_name_found_free_by_get_actor_can_be_taken_at_once", 30) {
   CHECK_THROWS_AS((void)env.client.get_actor<Tracker>("both.free"), cask::Error);
   auto again = env.client.submit_actor<Tracker>(cask::actor_options{.name = "both.free"}, env.file("t.log"));
