@@ -1,4 +1,7 @@
 // Actors on a remote cluster, the client's side: submit_actor, get_actor, calls, cancel.
+#include <algorithm>
+#include <utility>
+
 #include <caf/actor_cast.hpp>
 #include <caf/send.hpp>
 
@@ -82,6 +85,29 @@ std::shared_ptr<const void> decode_actor_info(const Bytes& bytes) {
 
 RemoteLink::~RemoteLink() {
   if (caller) client->send_to(caller, release_atom::value);
+}
+
+CorePtr ActorRef::remote_anchor() const {
+  if (!remote_) return nullptr;
+  std::lock_guard lk(remote_->mu);
+  return remote_->anchor;
+}
+
+namespace {
+thread_local ActorHoldScope* g_actor_holds = nullptr;
+}  // namespace
+
+ActorHoldScope::ActorHoldScope() noexcept : previous_(g_actor_holds) { g_actor_holds = this; }
+ActorHoldScope::~ActorHoldScope() { g_actor_holds = previous_; }
+
+std::vector<CorePtr> ActorHoldScope::take() { return std::exchange(anchors_, {}); }
+
+void ActorHoldScope::note(const ActorRef& ref) {
+  if (!g_actor_holds) return;
+  CorePtr anchor = ref.remote_anchor();
+  if (!anchor) return;  // cancelled: the worker reports the instance gone
+  auto& anchors = g_actor_holds->anchors_;
+  if (std::find(anchors.begin(), anchors.end(), anchor) == anchors.end()) anchors.push_back(std::move(anchor));
 }
 
 void cancel_remote(RemoteLink& link) {

@@ -32,6 +32,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "cask/detail/actor_holds.hpp"
 #include "cask/detail/hashing.hpp"
 #include "cask/detail/task_spec.hpp"
 #include "cask/errors.hpp"
@@ -74,6 +75,10 @@ class ActorRef : public std::enable_shared_from_this<ActorRef> {
   /// NotRegisteredError when the method is not in the type's CASK_ACTOR; `label` names it.
   CorePtr call_remote(const void* method, const std::string& label, const std::type_info& result,
                       Bytes args, std::shared_ptr<const void> (*decode)(const Bytes&)) const;
+
+  /// A remote instance's constructor task (null embedded, or once cancelled): the instance
+  /// lives while it is held (see cask/detail/actor_holds.hpp).
+  CorePtr remote_anchor() const;
 
   const std::string& key() const noexcept { return key_; }
   const std::string& type() const noexcept { return type_; }
@@ -133,6 +138,11 @@ std::string method_name(const F& f) {
 }
 
 }  // namespace detail
+
+template <class T>
+class Actor;
+template <class T>
+void to_json(nlohmann::json& j, const Actor<T>& actor);
 
 template <class T>
 class Actor {
@@ -199,6 +209,7 @@ class Actor {
   }
 
 
+  friend void to_json<T>(nlohmann::json& j, const Actor& actor);
   std::shared_ptr<detail::ActorRef> ref_;
 };
 
@@ -208,6 +219,7 @@ class Actor {
 template <class T>
 void to_json(nlohmann::json& j, const Actor<T>& actor) {
   if (!actor.valid()) throw Error("cask::Error: an empty Actor cannot cross processes");
+  detail::ActorHoldScope::note(*actor.ref_);
   j = nlohmann::json{{"actor", actor.key()}, {"name", actor.name()}};
 }
 template <class T>

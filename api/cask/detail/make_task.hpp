@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "cask/detail/actor_holds.hpp"
 #include "cask/detail/hashing.hpp"
 #include "cask/detail/task_spec.hpp"
 #include "cask/options.hpp"
@@ -206,6 +207,7 @@ TaskSpec make_task(bool remote, const options& opts, const CallableId& id, F f, 
     spec.key = opts.key;
   }
 
+  ActorHoldScope actor_holds;
   if (remote)
     spec.remote = make_remote_call<R>(id, f, static_cast<const std::decay_t<Args>&>(args)...);
   // Braced, so that the arguments are stored (and their dependencies numbered) left to
@@ -213,6 +215,8 @@ TaskSpec make_task(bool remote, const options& opts, const CallableId& id, F f, 
   // are evaluated in unspecified order (g++: right to left).
   std::tuple<typename Arg<std::decay_t<Args>>::stored...> stored{
       Arg<std::decay_t<Args>>::store(std::forward<Args>(args), spec.deps)...};
+  // After the numbered ones: no argument refers to these (cask/detail/actor_holds.hpp).
+  for (auto& anchor : actor_holds.take()) spec.deps.push_back(std::move(anchor));
   spec.fn = [f = std::move(f), stored = std::move(stored)](std::span<const Value> deps) -> Value {
     auto call = [&](const auto&... s) -> decltype(auto) {
       return std::invoke(f, Arg<std::decay_t<Args>>::resolve(s, deps)...);
