@@ -1,5 +1,7 @@
 #include "actors/actor_caller.hpp"
 
+#include <chrono>
+#include <memory>
 #include <unordered_map>
 
 #include <caf/actor_cast.hpp>
@@ -21,6 +23,7 @@ struct CallerState {
   std::shared_ptr<Pending> pending = std::make_shared<Pending>();
   std::exception_ptr lost;  // the worker is gone: every call fails with this
   bool releasing = false;
+  std::size_t cancels = 0;  // Actor::cancel requests the worker has not answered yet
   // Set while calls are pending: the handles may all be gone by then, and an actor
   // without handles ends as "unreachable" (an error its link would pass on to the
   // client's supervisor) instead of answering them.
@@ -29,12 +32,16 @@ struct CallerState {
 
 using self_ptr = actor_caller_actor::stateful_pointer<CallerState>;
 
+// A worker that does not answer a cancel in this time is lost or stuck; the anchor goes
+// then anyway.
+constexpr auto kCancelPatience = std::chrono::seconds(30);
+
 void complete(const CallRequestPtr& req, Status status, Value value, std::exception_ptr error) {
   if (auto core = req->core.lock()) core->complete(status, std::move(value), std::move(error));
 }
 
 void maybe_quit(self_ptr self) {
-  if (!self->state.pending->empty()) return;
+  if (!self->state.pending->empty() || self->state.cancels != 0) return;
   self->state.keep_alive = nullptr;
   if (self->state.releasing) self->quit();
 }
@@ -105,6 +112,21 @@ actor_caller_actor::behavior_type caller_main(self_ptr self, CallerInit init) {
         if (self->state.pending->count(call_key) && !self->state.lost)
           self->send(caf::actor_cast<cluster_worker_actor>(self->state.init.worker),
                      ccancel_atom::value, std::move(call_key));
+      },
+      [self](acancel_atom, CorePtr& anchor) {
+        auto& st = self->state;
+        if (st.lost) return;  // the scheduler forgets the instance with its worker
+        ++st.cancels;
+        st.keep_alive = caf::actor_cast<caf::actor>(self);
+        // The anchor goes with the answer (or the error), after the instance.
+        auto done = [self, held = std::make_shared<CorePtr>(std::move(anchor))] {
+          held->reset();
+          --self->state.cancels;
+          maybe_quit(self);
+        };
+        self->request(caf::actor_cast<cluster_worker_actor>(st.init.worker), kCancelPatience, acancel_atom::value,
+                      st.init.actor_key)
+            .then([done](bool) { done(); }, [done](caf::error&) { done(); });
       },
       [self](release_atom) {
         self->state.releasing = true;

@@ -3,12 +3,19 @@
 //   Actor::call ──call(CallRequest)──▶ caller ──acall──▶ the worker hosting the instance
 //   worker ──outcome(call key, value or error)──▶ caller: decode, complete the call's future
 //   call future cancelled ──ccancel──▶ caller ──ccancel──▶ worker
+//   Actor::cancel ──acancel(anchor)──▶ caller ──acancel──▶ worker ──done──▶ caller: drop anchor
 //   last handle gone ──release──▶ caller: quits once no call is pending
 //
 // One caller per ActorRef (per Actor<T> and its copies). It monitors the worker: when the
 // worker is lost, every pending call fails with CommError naming the actor, and so does
 // every later call, at once. When the client closes (its supervisor ends), pending calls
 // are cancelled.
+//
+// Actor::cancel goes through the caller too, so that it reaches the worker behind the
+// calls sent before it. The caller keeps the constructor task's future (the anchor) until
+// the worker has destroyed the instance: letting go of it releases the key, and the
+// scheduler's free message, on another path, would otherwise reach the worker first and
+// end the instance as released (queued calls run on) instead of cancelled.
 #pragma once
 
 #include <functional>
@@ -43,6 +50,7 @@ using actor_caller_actor = caf::typed_actor<
     caf::reacts_to<call_atom, CallRequestPtr>,
     caf::reacts_to<outcome_atom, std::vector<WireOutcome>>,  // from the worker
     caf::reacts_to<ccancel_atom, std::string>,               // a call's future was cancelled
+    caf::reacts_to<acancel_atom, CorePtr>,                   // Actor::cancel, with the anchor
     caf::reacts_to<release_atom>>;                           // no handle is left
 
 struct CallerInit {
@@ -56,3 +64,4 @@ actor_caller_actor spawn_actor_caller(caf::actor_system& sys, CallerInit init);
 }  // namespace cask::detail
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cask::detail::CallRequestPtr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cask::detail::CorePtr)

@@ -14,6 +14,7 @@
 
 #include "actors/bulk_fetch.hpp"
 #include "actors/reply.hpp"
+#include "cask/detail/actor_holds.hpp"
 #include "cask/errors.hpp"
 #include "cask/remote.hpp"
 #include "runtime/cluster_node.hpp"
@@ -236,6 +237,11 @@ void refuse(const ReplyPtr& reply) {
 }
 
 /// The task as the scheduler takes it.
+/// The key an actor future's value is scattered under (see "actor futures as task
+/// arguments" below). Not the future's own key: the future of submit_actor has its
+/// constructor task's key, which the scheduler knows as that task.
+std::string direct_value_key(const std::string& key) { return "value:" + key; }
+
 WireTask wire_task(const Submission& s) {
   const RemoteCall& call = *s.spec.remote;
   WireTask t;
@@ -244,7 +250,7 @@ WireTask wire_task(const Submission& s) {
   t.signature = call.signature;
   t.args = call.args;
   t.deps.reserve(s.spec.deps.size());
-  for (const auto& d : s.spec.deps) t.deps.push_back(d->key());
+  for (const auto& d : s.spec.deps) t.deps.push_back(d->is_direct() ? direct_value_key(d->key()) : d->key());
   t.refs.reserve(call.refs.size());
   for (const auto& r : call.refs) t.refs.push_back(ArgRef{r.position, r.first, r.count, r.list});
   t.priority = s.spec.priority;
@@ -266,7 +272,7 @@ WireTask wire_task(const Submission& s) {
 // Dask, where an actor call's result travels back to the caller). Their values are here
 // already, so this proxy resolves such a dependency itself: it holds the dependent back
 // until those futures are done (callbacks, never a blocked thread), then puts each value on
-// the cluster as a scattered task under the future's own key, submitted together with the
+// the cluster as a scattered task under a key of its own, submitted together with the
 // dependent. The scheduler then knows the key like any other input: placement, fetching,
 // failure and release need nothing new, and the dependent holds the scattered input only
 // while it needs it (this proxy lets go of the key at once). A handle travels as its key,
@@ -307,7 +313,10 @@ void defer_for_actor_futures(self_ptr self, KeyState& ks, Submission s) {
 }
 
 /// The scattered task standing for an actor future's value, or the error to fail with.
-std::exception_ptr scatter_actor_future(const Submission& s, std::size_t dep, std::vector<WireTask>& out) {
+/// The constructor tasks of the Actor handles in the value go to `holds`: the dependent
+/// depends on them too, so the instances live until it ends (cask/detail/actor_holds.hpp).
+std::exception_ptr scatter_actor_future(const Submission& s, std::size_t dep, std::vector<WireTask>& out,
+                                        std::vector<std::string>& holds) {
   const CorePtr& d = s.spec.deps[dep];
   const auto& refs = s.spec.remote->refs;
   auto ref = std::find_if(refs.begin(), refs.end(),
@@ -316,11 +325,13 @@ std::exception_ptr scatter_actor_future(const Submission& s, std::size_t dep, st
     return std::make_exception_ptr(SerializationError("cask::SerializationError: the value of " + d->key() +
                                                       " cannot cross to the cluster"));
   WireTask t;
-  t.key = d->key();
+  t.key = direct_value_key(d->key());
   t.function = kScatterFunction;
   t.signature = kScatterSignature;
   try {
+    ActorHoldScope actors;
     t.args.push_back(ref->encode(d->value().get()));
+    for (const auto& anchor : actors.take()) holds.push_back(anchor->key());
   } catch (...) {
     return std::current_exception();
   }
@@ -338,13 +349,14 @@ void on_args_ready(self_ptr self, std::uint64_t id) {
   if (it == st.keys.end() || !any_pending(it->second) || st.lost) return;
   KeyState& ks = it->second;
   std::vector<WireTask> tasks;
+  std::vector<std::string> holds;
   for (auto i : node.mapped().waits) {
     const CorePtr& d = s.spec.deps[i];
     std::exception_ptr error;
     if (d->status() != Status::finished)
       error = d->exception();
     else if (d->is_direct())
-      error = scatter_actor_future(s, i, tasks);
+      error = scatter_actor_future(s, i, tasks, holds);
     if (error) {  // the dependent fails (or is cancelled) as its dependency did
       complete(ks, d->status() == Status::cancelled ? Status::cancelled : Status::error, nullptr, error);
       return;
@@ -354,6 +366,11 @@ void on_args_ready(self_ptr self, std::uint64_t id) {
   std::vector<std::string> scattered;
   for (const auto& t : tasks) scattered.push_back(t.key);
   tasks.push_back(wire_task(s));
+  // After the numbered inputs: no argument refers to these. The handles holding them live
+  // in the submission's dependencies until this message is sent.
+  auto& deps = tasks.back().deps;
+  for (auto& key : holds)
+    if (std::find(deps.begin(), deps.end(), key) == deps.end()) deps.push_back(std::move(key));
   auto me = caf::actor_cast<caf::actor>(self);
   if (!st.releases.empty()) self->send(st.scheduler, release_atom::value, me, std::exchange(st.releases, {}));
   self->send(st.scheduler, std::move(tasks));

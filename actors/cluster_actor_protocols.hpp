@@ -3,7 +3,8 @@
 //   client ──submit (constructor task)──▶ scheduler ──run──▶ worker: T(args...) hosted there
 //   client's actor caller ──acall(WireActorCall)──▶ that worker ──outcome──▶ actor caller
 //   client's actor caller ──ccancel(call key)──▶ worker: skip or stop that call
-//   Actor::cancel ──acancel(actor key)──▶ worker: destroy the instance now
+//   Actor::cancel ──▶ actor caller ──acancel(actor key)──▶ worker: destroy the instance now,
+//     then answer (the caller holds the constructor's key until then)
 //   last handle gone: the scheduler frees the constructor's key ──free──▶ worker: release
 //
 // Calls go straight to the worker hosting the instance, never through the scheduler; the

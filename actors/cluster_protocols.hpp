@@ -308,7 +308,7 @@ using cluster_worker_actor = caf::typed_actor<
     caf::reacts_to<stop_atom>,
     // hosted actors (actors/cluster_actor_protocols.hpp)
     caf::reacts_to<acall_atom, WireActorCall>,
-    caf::reacts_to<acancel_atom, std::string>,
+    caf::replies_to<acancel_atom, std::string>::with<bool>,  // true once the instance is gone
     caf::reacts_to<ccancel_atom, std::string>>;
 
 /// A client's proxy actor: hears the outcomes of the keys it wants.

@@ -429,7 +429,10 @@ cluster_worker_actor::behavior_type worker_main(self_ptr self, ClusterWorkerInit
       [self](flush_atom) { flush(self); },
       [self](stop_atom) { self->quit(); },
       [](acall_atom, WireActorCall& call) { hosted_actors::call(call); },
-      [](acancel_atom, std::string& actor_key) { hosted_actors::cancel(actor_key); },
+      [](acancel_atom, std::string& actor_key) {
+        hosted_actors::cancel(actor_key);
+        return true;
+      },
       [](ccancel_atom, std::string& call_key) { hosted_actors::cancel_call(call_key); },
   };
 }

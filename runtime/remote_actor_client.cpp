@@ -112,9 +112,14 @@ void ActorHoldScope::note(const ActorRef& ref) {
 
 void cancel_remote(RemoteLink& link) {
   if (link.cancelled.exchange(true)) return;
-  link.client->send_to(caf::actor_cast<cluster_worker_actor>(link.worker), acancel_atom::value, link.key);
-  std::lock_guard lk(link.mu);
-  link.anchor.reset();  // the cluster forgets the key once no other client holds it
+  CorePtr anchor;
+  {
+    std::lock_guard lk(link.mu);
+    anchor = std::move(link.anchor);
+  }
+  // Through the caller, behind the calls it sent; it lets go of the anchor once the worker
+  // has destroyed the instance (see actors/actor_caller.hpp).
+  link.client->send_to(link.caller, acancel_atom::value, std::move(anchor));
 }
 
 actor_caller_actor ClientState::spawn_caller(CallerInit init) {
@@ -175,7 +180,10 @@ CorePtr submit_remote_actor(const std::shared_ptr<ClientState>& client, const st
   spec.type = &typeid(RemoteActorInfo);
   spec.remote = constructor_call(ctor.function, ctor.signature, std::move(args));
   CorePtr anchor = submit_task(client, std::move(spec));
-  auto future = std::make_shared<FutureCore>(client, fresh_key(type), type, result);
+  // The future has the constructor task's key, as the actor has (Dask: actor.key ==
+  // future.key); it is not that task, so as an argument its value goes to the cluster under
+  // a key of its own (direct_value_key in actors/client_proxy.cpp).
+  auto future = std::make_shared<FutureCore>(client, anchor->key(), type, result);
   auto job = std::make_shared<Job>();  // stands in for the constructor: cancel() cancels it
   job->key = future->shared_key();
   future->set_direct(job);

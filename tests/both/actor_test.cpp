@@ -54,13 +54,6 @@ BOTH_CASE("Actor.submit_actor_constructs_the_instance_in_a_task", 30) {
 }
 
 BOTH_CASE("Actor.the_actor_carries_the_key_of_its_submit_future", 30) {
-  if (env.cluster()) {
-    // cluster: the Future of submit_actor has a key of its own (fresh_key in
-    // runtime/remote_actor_client.cpp), not the constructor task's that the actor carries:
-    // the future is made by the client from the constructor task's outcome.
-    MESSAGE("cluster variant skipped: the submit_actor future's key is not the actor's");
-    return;
-  }
   cask::Future<cask::Actor<Keyed>> fut = env.client.submit_actor<Keyed>(7);
   cask::Actor<Keyed> a = fut.result(kPatience);
   CHECK(a.key() == fut.key());
