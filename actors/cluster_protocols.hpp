@@ -227,11 +227,13 @@ struct WorkerHello {
   std::uint32_t nthreads = 1;
   std::vector<WireFunction> functions;
   caf::actor self;
+  std::string endpoint;  // "host:port" of its CAF port, for direct connections ("": none)
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, WorkerHello& x) {
-  return f(caf::meta::type_name("cask.WorkerHello"), x.name, x.nthreads, x.functions, x.self);
+  return f(caf::meta::type_name("cask.WorkerHello"), x.name, x.nthreads, x.functions, x.self,
+           x.endpoint);
 }
 
 /// The scheduler's answer to a joining worker or client: the functions the cluster can
@@ -240,9 +242,9 @@ struct ClusterInfo {
   std::vector<WireFunction> functions;
   std::uint32_t workers = 0;
   std::string refused;  // non-empty: the join was refused, and why
-  // The workers, so that the receiver's middleman learns their nodes and connects to
-  // them directly (automatic connections) before it first fetches a value from one.
-  std::vector<caf::actor> peers;
+  // Where the workers' CAF ports are ("host:port"): the receiver connects to each before
+  // it sends anything there (connect_peers in runtime/cluster_node.hpp).
+  std::vector<std::string> peers;
 };
 
 template <class Inspector>

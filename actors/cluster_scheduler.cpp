@@ -59,6 +59,7 @@ struct Ready {
 struct WorkerEntry {
   caf::actor handle;
   std::string name;
+  std::string endpoint;  // its CAF port, "host:port"
   long slots = 1;
   long capacity = 1;  // slots plus those given back by tasks blocked on cask calls
   long in_flight = 0;
@@ -677,7 +678,8 @@ ClusterInfo cluster_info(self_ptr self) {
   ClusterInfo info;
   for (const auto& [name, sig] : self->state.functions) info.functions.push_back({name, sig});
   info.workers = std::uint32_t(self->state.workers.size());
-  for (const auto& w : self->state.workers) info.peers.push_back(w.handle);
+  for (const auto& w : self->state.workers)
+    if (!w.endpoint.empty()) info.peers.push_back(w.endpoint);
   return info;
 }
 
@@ -787,6 +789,7 @@ cluster_scheduler_actor::behavior_type scheduler_main(self_ptr self, ClusterSche
         WorkerEntry w;
         w.handle = hello.self;
         w.name = hello.name;
+        w.endpoint = hello.endpoint;
         w.slots = w.capacity = std::max<long>(1, hello.nthreads);
         for (const auto& f : hello.functions) {
           w.functions.insert(f.name);

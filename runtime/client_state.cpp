@@ -96,6 +96,7 @@ void ClientState::connect(const ClientOptions& opts) {
                                              caf::actor_cast<caf::actor>(proxy));
       if (info && link_up_->load()) {
         for (auto& f : info->functions) functions_[f.name] = f.signature;
+        connect_peers(*system_, info->peers, opts.connect_timeout);
         scheduler_ = proxy;
         break;
       }

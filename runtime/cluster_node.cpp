@@ -10,6 +10,7 @@
 #include <fstream>
 #include <future>
 #include <map>
+#include <set>
 #include <mutex>
 #include <thread>
 
@@ -183,6 +184,44 @@ void forget_scheduler(const std::string& address) {
   connected.erase(address);
 }
 
+namespace {
+// The workers this process has connected to (or is connecting to), and its own CAF port
+// when it is a worker: a second connection between two nodes, or one to itself, left
+// requests unanswered in CAF 0.17 (see connected above).
+std::mutex peers_mu;
+std::set<std::string> peers_connected;  // guarded by peers_mu
+std::string own_endpoint;               // guarded by peers_mu
+}  // namespace
+
+void connect_peers(caf::actor_system& sys, const std::vector<std::string>& endpoints,
+                   std::chrono::milliseconds timeout) {
+  using Result = std::pair<std::string, caf::expected<caf::node_id>>;
+  std::vector<std::future<Result>> pending;
+  {
+    std::lock_guard lk(peers_mu);
+    for (const auto& endpoint : endpoints) {
+      if (endpoint == own_endpoint || !peers_connected.insert(endpoint).second) continue;
+      // CAF's connect has no deadline: on its own thread, as in connect_scheduler.
+      auto outcome = std::make_shared<std::promise<Result>>();
+      pending.push_back(outcome->get_future());
+      std::thread([&sys, endpoint, outcome] {
+        const Address a = Address::parse(endpoint);
+        outcome->set_value({endpoint, sys.middleman().connect(a.host, a.port)});
+      }).detach();
+    }
+  }
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  for (auto& f : pending) {
+    if (f.wait_until(until) != std::future_status::ready) continue;  // CAF connects later
+    auto [endpoint, node] = f.get();
+    if (node) continue;
+    log::warn("no direct connection to the worker at " + endpoint + " (" + sys.render(node.error()) +
+              "): messages go through the scheduler until CAF makes one");
+    std::lock_guard lk(peers_mu);
+    peers_connected.erase(endpoint);
+  }
+}
+
 // --- cask-scheduler ------------------------------------------------------------------
 
 int run_scheduler(const SchedulerConfig& config, const StopFlag& stop) {
@@ -241,7 +280,7 @@ void preload(const std::vector<std::string>& libraries) {
 /// One connection to the scheduler: join, run tasks until the scheduler goes away or stop
 /// is requested. Returns false when the scheduler refused this worker.
 bool serve(caf::actor_system& sys, const WorkerConfig& config, const std::string& name,
-           cluster_scheduler_actor scheduler, BulkServer* bulk, const BulkEndpoint& bulk_at,
+           const std::string& endpoint, cluster_scheduler_actor scheduler, BulkServer* bulk, const BulkEndpoint& bulk_at,
            const StopFlag& stop) {
   // Tasks may submit work themselves (get_client): a client of the same scheduler.
   ClientOptions client_opts;
@@ -276,6 +315,7 @@ bool serve(caf::actor_system& sys, const WorkerConfig& config, const std::string
   hello.nthreads = std::uint32_t(config.nthreads);
   for (const auto& f : remote_registry::list()) hello.functions.push_back({f.name, f.signature});
   hello.self = caf::actor_cast<caf::actor>(*self_slot);
+  hello.endpoint = endpoint;
   ClusterInfo info;
   caf::error failure;
   auto answer = ask_patiently<ClusterInfo>(sys, scheduler, 5, std::chrono::milliseconds(2000),
@@ -312,19 +352,26 @@ int run_worker(const WorkerConfig& config, const StopFlag& stop) {
   const std::string name = config.name.empty() ? default_worker_name() : config.name;
   auto node = node_system();  // shared with the client that tasks' get_client() uses
   caf::actor_system& sys = *node;
-  // Other workers and clients fetch values from here over a direct connection.
-  if (auto port = sys.middleman().open(0, nullptr, true); port)
+  // Peers reach this node at the address this host reaches the scheduler from (the
+  // address the cluster knows this node by).
+  const std::string host = local_address_towards(config.scheduler.host, config.scheduler.port);
+  // Other workers and clients connect here (connect_peers), for fetches and actor calls.
+  std::string endpoint;
+  if (auto port = sys.middleman().open(0, nullptr, true); port) {
     log::info("serving values on port " + std::to_string(*port));
-  else
+    if (!host.empty()) endpoint = host + ":" + std::to_string(*port);
+    std::lock_guard lk(peers_mu);
+    own_endpoint = endpoint;
+  } else {
     log::warn("cannot open a port for direct fetches (" + sys.render(port.error()) +
               "): values will be relayed by the scheduler's process");
-  // Big values go to other workers and clients over the bulk channel, at the address this
-  // host reaches the scheduler from (the address the cluster knows this node by).
+  }
+  // Big values go to other workers and clients over the bulk channel.
   std::unique_ptr<BulkServer> bulk;
   BulkEndpoint bulk_at;
   try {
     bulk = std::make_unique<BulkServer>();
-    bulk_at = {local_address_towards(config.scheduler.host, config.scheduler.port), bulk->port()};
+    bulk_at = {host, bulk->port()};
     if (bulk_at.host.empty()) throw Error("no local address towards " + config.scheduler.str());
     log::info("serving big values on " + bulk_at.str());
   } catch (const Error& e) {
@@ -349,7 +396,7 @@ int run_worker(const WorkerConfig& config, const StopFlag& stop) {
       continue;
     }
     said = false;
-    if (!serve(sys, config, name, scheduler, bulk.get(), bulk_at, stop)) return 1;
+    if (!serve(sys, config, name, endpoint, scheduler, bulk.get(), bulk_at, stop)) return 1;
     unreachable_since = std::chrono::steady_clock::now();
   }
   log::info("stopped");

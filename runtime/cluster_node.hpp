@@ -58,6 +58,16 @@ std::shared_ptr<caf::actor_system> node_system();
 cluster_scheduler_actor connect_scheduler(caf::actor_system& sys, const Address& address,
                                           std::chrono::milliseconds timeout);
 
+/// Opens this process's direct connections to the workers at `endpoints` ("host:port", from
+/// ClusterInfo::peers), each once per process and never to itself, and waits for them, up
+/// to `timeout` in all. Why: CAF routes a message to a node it has no connection to through
+/// the node it learned of it from (the scheduler) and meanwhile opens a direct connection
+/// of its own; messages sent after it opened overtook earlier ones still on the way round,
+/// so one sender's actor calls ran out of order. A peer that cannot be reached is logged and
+/// left to CAF's automatic connection.
+void connect_peers(caf::actor_system& sys, const std::vector<std::string>& endpoints,
+                   std::chrono::milliseconds timeout);
+
 /// Asks `dest` and waits for the answer, asking again (up to `attempts` times, each bounded
 /// by `each`) when none comes: on a fresh CAF connection the first request was seen to get
 /// lost now and then. The receiver must treat a repeated request as the first.

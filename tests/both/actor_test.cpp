@@ -84,14 +84,6 @@ BOTH_CASE("Actor.concurrent_calls_from_tasks_and_threads_give_exact_count", 60) 
   int tasks_in_order = 0;
   for (auto& f : tasks) tasks_in_order += f.result(30s);
   CHECK(counter.call(&Counter::get).result(kPatience) == (kTasks + kThreads) * kCalls);
-  if (env.cluster()) {
-    // cluster: once in about five full suite runs, one client thread's calls came back out
-    // of the order it sent them (1 of 2 threads; cause not found yet: the caller actor and
-    // the worker each keep FIFO order). Open in the issue 5 note; the count above holds.
-    MESSAGE("cluster: in-order per sender not checked (open bug), threads in order: "
-            << threads_in_order.load() << "/" << kThreads << ", tasks: " << tasks_in_order << "/" << kTasks);
-    return;
-  }
   CHECK(tasks_in_order == kTasks);
   CHECK(threads_in_order.load() == kThreads);
 }
