@@ -84,11 +84,15 @@ void dispatch(self_ptr self) {
   // A free slot goes first, the most free prefetch room second: a job prefetched behind a
   // running one waits for it, while on a free slot it starts now (without the first rule,
   // a worker whose last tasks were short took the next two jobs, though another was idle).
+  // Prefetching (beyond the free slots) only pays with a backlog: of a few jobs, one sent
+  // behind a running job waited for it while a worker whose last completion the scheduler
+  // had not read yet went idle (this scheduler does not steal).
   const auto room = [](const Worker& w) { return std::pair(w.capacity - w.in_flight, w.limit() - w.in_flight); };
   while (!st.ready.empty()) {
+    const bool backlog = st.ready.size() > st.workers.size();
     Worker* best = nullptr;
     for (auto& w : st.workers)
-      if (w.in_flight < w.limit() && (!best || room(w) > room(*best))) best = &w;
+      if (w.in_flight < (backlog ? w.limit() : w.capacity) && (!best || room(w) > room(*best))) best = &w;
     if (!best) break;
     JobPtr job = st.ready.top().job;
     st.ready.pop();
