@@ -236,12 +236,12 @@ void refuse(const ReplyPtr& reply) {
               "remote cluster yet")));
 }
 
-/// The task as the scheduler takes it.
 /// The key an actor future's value is scattered under (see "actor futures as task
 /// arguments" below). Not the future's own key: the future of submit_actor has its
 /// constructor task's key, which the scheduler knows as that task.
 std::string direct_value_key(const std::string& key) { return "value:" + key; }
 
+/// The task as the scheduler takes it.
 WireTask wire_task(const Submission& s) {
   const RemoteCall& call = *s.spec.remote;
   WireTask t;

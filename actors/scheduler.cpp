@@ -1,7 +1,10 @@
 #include "actors/scheduler.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <queue>
+#include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 
@@ -20,11 +23,49 @@ namespace cask::detail {
 namespace {
 
 // Jobs a worker may hold beyond its slots, so that a slot finishing a job finds the next
-// one already queued instead of waiting for a scheduler round trip. Only for workers whose
-// recent tasks are short: a job queued behind a long task would wait for it while another
-// worker idles ("a task starts as soon as a worker is free").
+// one already queued instead of waiting for a scheduler round trip. Only jobs known to be
+// short, for workers whose recent tasks are short: a job queued behind a long task would
+// wait for it while another worker idles ("a task starts as soon as a worker is free").
 constexpr long kPrefetchPerSlot = 2;
 constexpr auto kShortTask = std::chrono::microseconds(500);
+// Run-time estimates kept per task group; a program naming each task differently would
+// grow the table without end, so it starts afresh at this size.
+constexpr std::size_t kMaxGroups = 10000;
+
+/// A task's group: its key up to the last '-' ("inc-5f3a…" is in "inc"), as Dask's task
+/// prefixes: tasks of one group tend to take about as long.
+std::string_view group_of(std::string_view key) {
+  const auto dash = key.rfind('-');
+  return dash == std::string_view::npos ? key : key.substr(0, dash);
+}
+
+/// Mean run times by task group, looked up without building a string.
+class GroupDurations {
+ public:
+  void observe(std::string_view key, std::chrono::nanoseconds run) {
+    const std::string_view group = group_of(key);
+    const double ns = static_cast<double>(run.count());
+    auto it = means_.find(group);
+    if (it == means_.end()) {
+      if (means_.size() >= kMaxGroups) means_.clear();
+      means_.emplace(std::string(group), ns);
+      return;
+    }
+    it->second = 0.8 * it->second + 0.2 * ns;
+  }
+  /// True when the key's group has run and its tasks were short.
+  bool known_short(std::string_view key) const {
+    auto it = means_.find(group_of(key));
+    return it != means_.end() && it->second < static_cast<double>(std::chrono::nanoseconds(kShortTask).count());
+  }
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, double, Hash, std::equal_to<>> means_;
+};
 
 struct Entry {
   Key key;  // the table is keyed by a view of this string
@@ -61,6 +102,7 @@ struct SchedulerState {
   std::unordered_map<std::string_view, Entry> tasks;
   std::priority_queue<QueuedJob, std::vector<QueuedJob>, JobOrder> ready;
   std::vector<Worker> workers;
+  GroupDurations durations;
   std::uint64_t next_seq = 0;
   std::size_t fire_and_forget_pending = 0;
   bool dispatch_pending = false;
@@ -84,15 +126,15 @@ void dispatch(self_ptr self) {
   // A free slot goes first, the most free prefetch room second: a job prefetched behind a
   // running one waits for it, while on a free slot it starts now (without the first rule,
   // a worker whose last tasks were short took the next two jobs, though another was idle).
-  // Prefetching (beyond the free slots) only pays with a backlog: of a few jobs, one sent
-  // behind a running job waited for it while a worker whose last completion the scheduler
-  // had not read yet went idle (this scheduler does not steal).
+  // A job of a group not known to be short goes to a free slot only: before this rule, a
+  // blocking task was sent behind another one while a worker whose completion had not been
+  // read yet went idle (this scheduler does not steal).
   const auto room = [](const Worker& w) { return std::pair(w.capacity - w.in_flight, w.limit() - w.in_flight); };
   while (!st.ready.empty()) {
-    const bool backlog = st.ready.size() > st.workers.size();
+    const bool prefetch = st.durations.known_short(*st.ready.top().job->key);
     Worker* best = nullptr;
     for (auto& w : st.workers)
-      if (w.in_flight < (backlog ? w.limit() : w.capacity) && (!best || room(w) > room(*best))) best = &w;
+      if (w.in_flight < (prefetch ? w.limit() : w.capacity) && (!best || room(w) > room(*best))) best = &w;
     if (!best) break;
     JobPtr job = st.ready.top().job;
     st.ready.pop();
@@ -343,7 +385,10 @@ scheduler_actor::behavior_type scheduler_main(self_ptr self, std::vector<WorkerI
           if (job->worker < st.workers.size()) {
             auto& w = st.workers[job->worker];
             --w.in_flight;
-            if (job->outcome.status != Status::cancelled) w.observe(job->run_time);
+            if (job->outcome.status != Status::cancelled) {
+              w.observe(job->run_time);
+              st.durations.observe(*job->key, job->run_time);
+            }
             request_dispatch(self);
           }
           auto it = st.tasks.find(*job->key);

@@ -10,8 +10,8 @@
 #include <fstream>
 #include <future>
 #include <map>
-#include <set>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include <caf/actor_system.hpp>
@@ -280,8 +280,8 @@ void preload(const std::vector<std::string>& libraries) {
 /// One connection to the scheduler: join, run tasks until the scheduler goes away or stop
 /// is requested. Returns false when the scheduler refused this worker.
 bool serve(caf::actor_system& sys, const WorkerConfig& config, const std::string& name,
-           const std::string& endpoint, cluster_scheduler_actor scheduler, BulkServer* bulk, const BulkEndpoint& bulk_at,
-           const StopFlag& stop) {
+           const std::string& endpoint, cluster_scheduler_actor scheduler, BulkServer* bulk,
+           const BulkEndpoint& bulk_at, const StopFlag& stop) {
   // Tasks may submit work themselves (get_client): a client of the same scheduler.
   ClientOptions client_opts;
   client_opts.address = config.scheduler.str();

@@ -46,21 +46,6 @@ int fail_times(std::string log, int failures, int value) {
 
 int log_tag(std::string log, std::string tag) { return append_and_count(log, tag); }
 
-int deadline_left_ms(int) {
-  const auto d = cask::this_task::deadline();
-  if (!d) return -1;
-  return static_cast<int>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(*d - std::chrono::steady_clock::now()).count());
-}
-
-int child_deadline_left_ms(int child_ms) {
-  cask::Client client = cask::get_client();
-  cask::options opts;
-  opts.pure = false;
-  if (child_ms >= 0) opts.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(child_ms);
-  return client.submit(opts, deadline_left_ms, 0).result();
-}
-
 std::string own_key(int) { return cask::this_task::key(); }
 
 int seceded_gated(std::string gate, std::string log, int value) {
@@ -96,8 +81,6 @@ int fail_invalid(std::string message) { throw std::invalid_argument(message); }
 
 CASK_REMOTE(fail_times);
 CASK_REMOTE(log_tag);
-CASK_REMOTE(deadline_left_ms);
-CASK_REMOTE(child_deadline_left_ms);
 CASK_REMOTE(own_key);
 CASK_REMOTE(seceded_gated);
 CASK_REMOTE(nested_compute);

@@ -14,14 +14,6 @@ int fail_times(std::string log, int failures, int value);
 /// Appends `tag` to `log` and returns the number of lines the log holds after it.
 int log_tag(std::string log, std::string tag);
 
-/// Milliseconds left until the task's deadline (cask::this_task::deadline()), or -1 when
-/// it has none.
-int deadline_left_ms(int unused);
-
-/// Submits inc(x) as a child with its own deadline `child_ms` from now when child_ms >= 0
-/// (else inherits), and returns the child's deadline_left_ms.
-int child_deadline_left_ms(int child_ms);
-
 /// The task's own key (cask::this_task::key()).
 std::string own_key(int unused);
 
