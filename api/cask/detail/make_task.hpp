@@ -207,16 +207,19 @@ TaskSpec make_task(bool remote, const options& opts, const CallableId& id, F f, 
     spec.key = opts.key;
   }
 
-  ActorHoldScope actor_holds;
-  if (remote)
+  std::vector<CorePtr> actor_anchors;  // remote only (cask/detail/actor_holds.hpp)
+  if (remote) {
+    ActorHoldScope actor_holds;
     spec.remote = make_remote_call<R>(id, f, static_cast<const std::decay_t<Args>&>(args)...);
+    actor_anchors = actor_holds.take();
+  }
   // Braced, so that the arguments are stored (and their dependencies numbered) left to
   // right, the order in which make_remote_call numbered them; a function call's arguments
   // are evaluated in unspecified order (g++: right to left).
   std::tuple<typename Arg<std::decay_t<Args>>::stored...> stored{
       Arg<std::decay_t<Args>>::store(std::forward<Args>(args), spec.deps)...};
   // After the numbered ones: no argument refers to these (cask/detail/actor_holds.hpp).
-  for (auto& anchor : actor_holds.take()) spec.deps.push_back(std::move(anchor));
+  for (auto& anchor : actor_anchors) spec.deps.push_back(std::move(anchor));
   spec.fn = [f = std::move(f), stored = std::move(stored)](std::span<const Value> deps) -> Value {
     auto call = [&](const auto&... s) -> decltype(auto) {
       return std::invoke(f, Arg<std::decay_t<Args>>::resolve(s, deps)...);
