@@ -232,6 +232,7 @@ void cancel(self_ptr self, std::uint64_t handle, std::uint64_t request) {
   auto reply = w->second.lock();
   it->second.waiting.erase(w);
   if (!reply || !reply->abandon()) return;
+  self->send(it->second.object, cancel_atom::value);  // serve the requests behind it
   WireCoordAnswer a;
   a.request = request;
   a.error_kind = static_cast<std::uint8_t>(WireCoordError::cancelled);

@@ -8,7 +8,9 @@
 //
 // Every object kind speaks the same protocol; which operations a kind accepts is listed
 // at its spawn function below. Blocking operations (get, get_batch, acquire, wait) wait
-// in the actor, in arrival order; a timeout is the actor's own delayed message.
+// in the actor, in arrival order; a timeout is the actor's own delayed message. A caller
+// that gives up (its task was cancelled) abandons its Reply and then sends `cancel`, so
+// that the requests waiting behind its own are served without waiting for the next put.
 #pragma once
 
 #include <chrono>
@@ -38,6 +40,7 @@ using coordination_actor = caf::typed_actor<
     caf::reacts_to<attach_atom>,                  // registry: one more handle opened it
     caf::reacts_to<detach_atom, std::uintptr_t>,  // a handle is gone: release its holdings
     caf::reacts_to<timeout_atom, std::uint64_t>,  // a waiting request's time ran out
+    caf::reacts_to<cancel_atom>,                  // a waiting caller gave up: serve those behind it
     caf::reacts_to<retire_atom>,                  // registry: nobody can reach it, quit
     caf::reacts_to<shutdown_atom>>;           // cluster stops: fail waiters, quit
 

@@ -89,6 +89,7 @@ CoordinationObject::behavior_type CoordinationObject::make_behavior() {
         // answered); drop them so that they cannot hold the object.
         if (handles_ > 0) --handles_;
         std::erase_if(parked_, [holder](const Parked& p) { return p.req.holder == holder; });
+        serve_waiting();
         maybe_retire();
       },
       [this](timeout_atom, std::uint64_t id) {
@@ -97,6 +98,10 @@ CoordinationObject::behavior_type CoordinationObject::make_behavior() {
         CoordRequest req = std::move(it->req);
         parked_.erase(it);
         time_out(req);
+      },
+      [this](cancel_atom) {
+        serve_waiting();
+        maybe_retire();
       },
       [this](retire_atom) { quit(); },
       [this](shutdown_atom) {

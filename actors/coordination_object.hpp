@@ -39,6 +39,9 @@ class CoordinationObject : public coordination_actor::base {
   virtual bool holds_nothing() const = 0;
   /// A waiting request ran out of time (default: answered with flag = false).
   virtual void time_out(CoordRequest& req);
+  /// Waiting requests left (their callers gave up, or their handle is gone): serve the
+  /// ones that were waiting behind them (default: just forget the abandoned ones).
+  virtual void serve_waiting() { drop_abandoned(); }
 
   /// Keeps a request that cannot be answered yet, in arrival order, and arms its timeout;
   /// a zero or negative timeout times out at once.

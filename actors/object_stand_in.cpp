@@ -189,6 +189,7 @@ stand_in_actor::behavior_type stand_in_main(self_ptr self, caf::actor scheduler,
       [self](detach_atom, std::uintptr_t) { close(self); },
       [](timeout_atom, std::uint64_t) {},
       [](retire_atom) {},
+      [](cancel_atom) {},  // a handle's callers cancel by request id (below)
       [self](shutdown_atom) {
         end(self, std::make_exception_ptr(
                       CommError("cask::CommError: the client closed while waiting on " + self->state.label)));

@@ -70,6 +70,7 @@ class QueueActor final : public CoordinationObject {
     }
   }
 
+  void serve_waiting() override { serve(); }
   void time_out(CoordRequest& req) override { timed_out_error(req, "nothing to get in time"); }
   bool holds_nothing() const override { return items_.empty(); }
 

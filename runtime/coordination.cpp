@@ -68,14 +68,22 @@ CoordRef::~CoordRef() {
 CoordAnswer CoordRef::call(CoordOp op, Value value, std::size_t count, std::optional<std::chrono::nanoseconds> timeout) {
   const auto holder = reinterpret_cast<std::uintptr_t>(this);
   auto reply = std::make_shared<Reply>();
-  if (remote_) {
-    // A caller that gives up (its task was cancelled) tells the object's process, so that
-    // nothing is taken for it there (actors/cluster_objects.hpp).
-    reply->on_abandon = [to = channel_->actor.address(), id = std::uint64_t(reinterpret_cast<std::uintptr_t>(reply.get()))] {
+  if (may_block(op)) {
+    // A caller that gives up (its task was cancelled) tells the object, so that the
+    // requests waiting behind its own are served now. A remote object hears it through
+    // its stand-in, which also makes sure nothing is taken for it there
+    // (actors/cluster_objects.hpp).
+    reply->on_abandon = [to = channel_->actor.address(), remote = remote_,
+                         id = std::uint64_t(reinterpret_cast<std::uintptr_t>(reply.get()))] {
       try {
-        if (auto actor = caf::actor_cast<caf::actor>(to)) caf::anon_send(actor, cancel_atom::value, id);
+        auto actor = caf::actor_cast<caf::actor>(to);
+        if (!actor) return;
+        if (remote)
+          caf::anon_send(actor, cancel_atom::value, id);
+        else
+          caf::anon_send(actor, cancel_atom::value);
       } catch (const std::exception& e) {  // abandon() must not throw
-        log::warn(std::string("cannot tell the object's process that a request was given up: ") + e.what());
+        log::warn(std::string("cannot tell an object that a request was given up: ") + e.what());
       }
     };
   }

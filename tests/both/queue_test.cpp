@@ -362,6 +362,24 @@ BOTH_CASE("Queue.cancelled_get_batch_does_not_hold_up_later_gets", 30) {
   CHECK(q.size() == 0);
 }
 
+// The get parked behind the cancelled batch is served when the batch's caller gives up,
+// not only at the next put (the item is in the queue already).
+BOTH_CASE("Queue.get_waiting_behind_a_cancelled_get_batch_is_served_at_once", 30) {
+  const std::string name = "both.q.behind_batch";
+  const auto batch_log = env.file("batch");
+  const auto single_log = env.file("single");
+  cask::Queue<int> q{name, env.client};
+  auto batch = env.client.submit(queue_get_batch_logged, name, 5, batch_log);
+  REQUIRE(logged(batch_log, "waiting"));
+  q.put(1);  // not enough for the batch, which is first in line
+  auto single = env.client.submit(queue_get_noting_cancel, name, single_log);
+  REQUIRE(logged(single_log, "waiting"));
+  batch.cancel();
+  CHECK(single.result(kPatience) == 1);
+  CHECK_THROWS_AS((void)batch.result(kPatience), cask::CancelledError);
+  CHECK(q.size() == 0);
+}
+
 BOTH_CASE("Queue.get_blocked_on_the_client_side_fails_when_its_client_is_destroyed", 30) {
   const std::string name = "both.q.closing";
   // A second client of the same kind as this case's: destroying it ends its handles only.
