@@ -56,6 +56,7 @@ using hold_atom = caf::atom_constant<caf::atom("hold")>;
 using unhold_atom = caf::atom_constant<caf::atom("unhold")>;
 using share_atom = caf::atom_constant<caf::atom("share")>;
 using steal_atom = caf::atom_constant<caf::atom("steal")>;
+using peer_lost_atom = caf::atom_constant<caf::atom("peer_lost")>;
 // A client proxy to itself: the actor futures a deferred task takes are all done.
 using argsready_atom = caf::atom_constant<caf::atom("argsready")>;
 
@@ -308,6 +309,10 @@ using cluster_worker_actor = caf::typed_actor<
     // from its bulk fetcher thread: the values of a fetch (by its number) arrived or failed
     caf::reacts_to<fetched_atom, std::uint64_t, std::vector<WireData>>,
     caf::reacts_to<stop_atom>,
+    // scheduler: a worker on that node left; fetches from it fail now. CAF tells a
+    // monitor of a node it reached through a third one of nothing, so the scheduler,
+    // which saw the worker leave, is the one that says.
+    caf::reacts_to<peer_lost_atom, caf::node_id>,
     // hosted actors (actors/cluster_actor_protocols.hpp)
     caf::reacts_to<acall_atom, WireActorCall>,
     caf::replies_to<acancel_atom, std::string>::with<bool>,  // true once the instance is gone

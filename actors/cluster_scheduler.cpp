@@ -624,6 +624,10 @@ void on_worker_down(self_ptr self, const caf::actor_addr& addr, const std::strin
   log::warn("worker " + it->name + " left (" + why + ")");
   st.workers.erase(it);
   ++st.counters.workers_lost;
+  // Fetches from it fail at once (CAF may never tell a worker that reached it through
+  // this node); sent before any run that replaces what it held.
+  for (const auto& w : st.workers)
+    self->send(caf::actor_cast<cluster_worker_actor>(w.handle), peer_lost_atom::value, lost.node());
   // Its functions stay in the table: tasks of them wait for a worker that runs them (as
   // in Dask), instead of failing while the cluster has no such worker for a moment.
 

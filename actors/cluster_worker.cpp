@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <functional>
 #include <string>
 
 #include <caf/actor_cast.hpp>
@@ -167,7 +168,8 @@ struct BulkWait {
 };
 
 /// A fetch request to a holding worker not yet answered: failed at once if the holder dies
-/// (CAF leaves a request to a lost node unanswered until its timeout).
+/// (CAF leaves a request to a lost node unanswered until its timeout), as told by CAF's
+/// down message or, for a holder reached through the scheduler's node, by the scheduler.
 struct HolderWait {
   std::shared_ptr<Gathering> gathering;
   std::string first_key;
@@ -309,14 +311,19 @@ void watch_holder(self_ptr self, const caf::actor& holder, HolderWait wait) {
   it->second.push_back(std::move(wait));
 }
 
-/// A holding worker died: its unanswered fetches fail now, so that the scheduler, told
-/// their inputs are missing, recomputes them (a bulk transfer from it fails by itself: its
-/// connection breaks).
-void holder_lost(self_ptr self, const caf::actor_addr& holder) {
-  auto it = self->state.fetching_from.find(holder);
-  if (it == self->state.fetching_from.end()) return;
-  std::vector<HolderWait> waits = std::move(it->second);
-  self->state.fetching_from.erase(it);
+/// Holding workers died: their unanswered fetches fail now, so that the scheduler, told
+/// their inputs are missing, recomputes them (a bulk transfer from one fails by itself:
+/// its connection breaks).
+void holders_lost(self_ptr self, const std::function<bool(const caf::actor_addr&)>& lost) {
+  std::vector<HolderWait> waits;
+  for (auto it = self->state.fetching_from.begin(); it != self->state.fetching_from.end();) {
+    if (!lost(it->first)) {
+      ++it;
+      continue;
+    }
+    waits.insert(waits.end(), std::make_move_iterator(it->second.begin()), std::make_move_iterator(it->second.end()));
+    it = self->state.fetching_from.erase(it);
+  }
   for (auto& w : waits) {
     if (*w.answered || w.gathering->failed) continue;
     w.gathering->failed = true;
@@ -374,7 +381,8 @@ cluster_worker_actor::behavior_type worker_main(self_ptr self, ClusterWorkerInit
   self->state.init = std::move(init);
   self->monitor(self->state.init.scheduler);
   self->set_down_handler([self](caf::down_msg& msg) {
-    if (msg.source != self->state.init.scheduler.address()) return holder_lost(self, msg.source);
+    if (msg.source != self->state.init.scheduler.address())
+      return holders_lost(self, [&](const caf::actor_addr& a) { return a == msg.source; });
     log::warn("lost the scheduler (" + self->system().render(msg.reason) + ")");
     self->state.init.scheduler_lost->store(true);
     self->state.init.scheduler_lost->notify_all();
@@ -428,6 +436,9 @@ cluster_worker_actor::behavior_type worker_main(self_ptr self, ClusterWorkerInit
       },
       [self](flush_atom) { flush(self); },
       [self](stop_atom) { self->quit(); },
+      [self](peer_lost_atom, const caf::node_id& node) {
+        holders_lost(self, [&](const caf::actor_addr& a) { return a.node() == node; });
+      },
       [](acall_atom, WireActorCall& call) { hosted_actors::call(call); },
       [](acancel_atom, std::string& actor_key) {
         hosted_actors::cancel(actor_key);
