@@ -34,7 +34,10 @@ struct KeyState {
   std::vector<std::weak_ptr<FutureCore>> handles;  // every handle not yet destroyed
   std::size_t holders = 0;  // handles whose release has not arrived yet
   std::shared_ptr<const void> (*decode)(const Bytes&) = nullptr;
-  bool fetching = false;
+  // The holder a fetch of the value was sent to (null: none). An outcome naming another
+  // holder (the value was lost there and computed again) is fetched from that one too:
+  // CAF may leave a fetch from a dead holder unanswered until its timeout.
+  caf::actor_addr fetching_from;
   // Not on the cluster: its submission waits for actor futures, or failed before it got
   // there (see defer_for_actor_futures). Its dependents wait for it here too.
   bool held_back = false;
@@ -137,7 +140,7 @@ void take_values(self_ptr self, const caf::actor& holder, std::vector<WireData>&
     auto it = self->state.keys.find(d.key);
     if (it == self->state.keys.end()) continue;
     auto& ks = it->second;
-    ks.fetching = false;
+    if (ks.fetching_from == holder.address()) ks.fetching_from = nullptr;
     if (!d.found) continue;  // freed or lost meanwhile: an outcome follows
     try {
       Value v = ks.decode(d.bytes.get_bytes());
@@ -165,10 +168,11 @@ void fetch(self_ptr self, const caf::actor& holder, std::vector<std::string> key
             std::vector<std::string> again;
             for (const auto& k : keys) {
               auto it = self->state.keys.find(k);
-              if (it == self->state.keys.end()) continue;
-              it->second.fetching = false;
+              if (it == self->state.keys.end() || it->second.fetching_from != holder.address())
+                continue;  // superseded by a fetch from its new holder
+              it->second.fetching_from = nullptr;
               if (e == caf::sec::request_timeout && attempt + 1 < kFetchAttempts && any_pending(it->second)) {
-                it->second.fetching = true;
+                it->second.fetching_from = holder.address();
                 again.push_back(k);
               }
             }
@@ -194,8 +198,8 @@ void on_outcomes(self_ptr self, std::vector<WireOutcome>& outcomes) {
           }
           break;
         }
-        if (ks.fetching || !any_pending(ks) || !o.holder) break;
-        ks.fetching = true;
+        if (!any_pending(ks) || !o.holder || ks.fetching_from == o.holder.address()) break;
+        ks.fetching_from = o.holder.address();
         auto g = std::find_if(fetches.begin(), fetches.end(), [&](auto& p) { return p.first == o.holder; });
         if (g == fetches.end()) g = fetches.insert(fetches.end(), {o.holder, {}});
         g->second.push_back(o.key);

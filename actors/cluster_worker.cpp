@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
 #include <string>
 
@@ -228,6 +229,14 @@ bool dropping_pushes() {
   return drop;
 }
 
+/// Fault injection for tests: with CASK_TEST_UNANSWERED_FETCHES=<file> in its environment,
+/// a worker answers no fetch, as when CAF leaves a request to a lost node unanswered, and
+/// appends a line to <file> for each one. Null when unset.
+const char* unanswered_fetches_log() {
+  static const char* const path = std::getenv("CASK_TEST_UNANSWERED_FETCHES");
+  return path;
+}
+
 /// Reports the jobs the slots finished: one message to the scheduler, and small values
 /// straight to the clients waiting for them.
 void flush(self_ptr self) {
@@ -407,7 +416,11 @@ cluster_worker_actor::behavior_type worker_main(self_ptr self, ClusterWorkerInit
           if (self->state.init.store->erase(r)) keys.push_back(r.key);
         hosted_actors::release(keys);  // a freed constructor key: nobody holds the actor
       },
-      [self](fetch_atom, std::vector<std::string>& keys) {
+      [self](fetch_atom, std::vector<std::string>& keys) -> caf::result<std::vector<WireData>> {
+        if (const char* log = unanswered_fetches_log()) {
+          std::ofstream(log, std::ios::app) << "unanswered\n";
+          return self->make_response_promise<std::vector<WireData>>();  // never delivered
+        }
         const BulkEndpoint& bulk = self->state.init.bulk;
         std::vector<WireData> out;
         out.reserve(keys.size());

@@ -365,6 +365,28 @@ TEST_CASE("Faults.fire_and_forget_not_yet_started_runs_after_its_client_disconne
   CHECK(eventually([&] { return count_lines(log, "done") == 1; }));
 }
 
+TEST_CASE("Faults.client_fetch_a_lost_holder_never_answered_takes_the_recomputed_value" * doctest::timeout(60)) {
+  // CAF may leave a request to a worker that died unanswered until its timeout (seen for a
+  // holder reached through the scheduler's node). This worker answers no fetch at all (a
+  // fault injected through its environment) and is then killed: the value, computed again
+  // on the worker added meanwhile, must reach the client from there.
+  ScratchDir dir;
+  const std::string unanswered = dir.file("unanswered");
+  ::setenv("CASK_TEST_UNANSWERED_FETCHES", unanswered.c_str(), 1);
+  cask::LocalCluster cluster{cluster_options(1, 1)};
+  ::unsetenv("CASK_TEST_UNANSWERED_FETCHES");
+  cask::Client client{cluster};
+  constexpr long long kSize = 1 << 20;  // above the push limit: the client fetches it
+  auto v = client.submit(fault_tasks::big_value, kSize, "v", "", "");
+  REQUIRE(eventually([&] { return count_lines(unanswered, "unanswered") >= 1; }));
+  (void)cluster.add_worker();
+  REQUIRE(eventually([&] { return workers_of(client) == 2; }));
+  cluster.kill_worker(0);
+  const std::string value = v.result(std::chrono::seconds(30));
+  CHECK(value.size() == std::size_t(kSize));
+  CHECK(value.find_first_not_of('x') == std::string::npos);
+}
+
 TEST_CASE("Faults.values_arrive_when_worker_pushes_are_lost" * doctest::timeout(60)) {
   // Under load, CAF lost a worker's direct messages to a client for a while (CI: a client
   // waited for ever for 78 values the scheduler knew were finished). These workers send no
