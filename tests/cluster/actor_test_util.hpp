@@ -1,8 +1,9 @@
 // tests/cluster/actor_test_util.hpp: what the cluster-mode actor cases share: a LocalCluster
-// with a gate for Counter::hold that is opened at scope exit, and the message of an
-// expected exception.
+// with a gate for Counter::hold that is opened at scope exit, killing an actor's host, and
+// the message of an expected exception.
 #pragma once
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,14 @@ struct GatedCluster {
   cask::Client client{cluster};
   OpenOnExit guard{{gate}};
 };
+
+/// Kills the worker process `pid` (an actor's host: Counter::pid) with SIGKILL.
+inline void kill_worker_with_pid(cask::LocalCluster& cluster, int pid) {
+  const auto pids = cluster.worker_pids();
+  const auto index = std::size_t(std::find(pids.begin(), pids.end(), pid) - pids.begin());
+  REQUIRE_MESSAGE(index < pids.size(), "pid " << pid << " is not one of the cluster's workers");
+  cluster.kill_worker(index);
+}
 
 /// The message of the E that f throws, or "(no exception)".
 template <class E, class F>

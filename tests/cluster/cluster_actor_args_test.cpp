@@ -97,10 +97,7 @@ TEST_CASE("ClusterActorArgs.killing_the_hosting_worker_fails_dependents_of_its_f
   auto held = counter.call(&Counter::hold, gate, log);
   auto dependent = client.submit(inc, held);
   REQUIRE(wait_for_line(log, "start"));
-  const auto pids = cluster.worker_pids();
-  const auto index = std::size_t(std::find(pids.begin(), pids.end(), host) - pids.begin());
-  REQUIRE(index < pids.size());
-  cluster.kill_worker(index);
+  kill_worker_with_pid(cluster, host);
   const std::string what = error_of<cask::CommError>([&] { (void)dependent.result(kPatience); });
   CHECK(contains(what, "was lost"));
   CHECK(contains(what, counter.key()));

@@ -102,10 +102,7 @@ TEST_CASE("ClusterActor.killing_the_hosting_worker_fails_pending_and_later_calls
   auto held = counter.call(&Counter::hold, gate, log);
   auto queued = counter.call(&Counter::increment);
   REQUIRE(wait_for_line(log, "start"));
-  const auto pids = cluster.worker_pids();
-  const auto index = std::size_t(std::find(pids.begin(), pids.end(), host) - pids.begin());
-  REQUIRE(index < pids.size());
-  cluster.kill_worker(index);
+  kill_worker_with_pid(cluster, host);
   for (auto* f : {&held, &queued}) {
     const std::string what = error_of<cask::CommError>([&] { (void)f->result(kPatience); });
     CHECK(contains(what, "was lost"));
@@ -120,6 +117,24 @@ TEST_CASE("ClusterActor.killing_the_hosting_worker_fails_pending_and_later_calls
   CHECK(fresh.call(&Counter::increment).result(kPatience) == 8);
   CHECK(fresh.call(&Counter::pid).result(kPatience) != host);
   CHECK(client.stats().actors == 1);
+}
+
+TEST_CASE("ClusterActor.calls_through_the_scheduler_node_fail_when_the_host_dies" * doctest::timeout(60)) {
+  // This client makes no direct connection to the workers (a fault injected through its
+  // environment): its calls reach the actor through the scheduler's node. They still fail
+  // when the host dies, and so do later ones.
+  ::setenv("CASK_TEST_NO_PEER_CONNECT", "1", 1);
+  GatedCluster g;
+  ::unsetenv("CASK_TEST_NO_PEER_CONNECT");
+  auto& [dir, gate, log, cluster, client, guard] = g;
+  auto counter = client.submit_actor<Counter>().result(kPatience);
+  const int host = counter.call(&Counter::pid).result(kPatience);
+  auto held = counter.call(&Counter::hold, gate, log);
+  REQUIRE(wait_for_line(log, "start"));
+  kill_worker_with_pid(cluster, host);
+  const std::string what = error_of<cask::CommError>([&] { (void)held.result(kPatience); });
+  CHECK(contains(what, "was lost"));
+  CHECK_THROWS_AS((void)counter.call(&Counter::increment).result(kPatience), cask::CommError);
 }
 
 TEST_CASE("ClusterActor.handles_cross_into_tasks_and_the_client_serves_on_after_dropping_them" *
