@@ -4,6 +4,7 @@
 set -euo pipefail
 packages=(
   cmake g++ make pkg-config
+  ccache                # compiler cache: a second build of the same sources is quick
   libcaf-dev            # CAF 0.17.6: the actor framework
   nlohmann-json3-dev    # values on the wire (cluster mode)
   doctest-dev           # the test suite

@@ -137,6 +137,20 @@ TEST_CASE("ClusterActor.calls_through_the_scheduler_node_fail_when_the_host_dies
   CHECK_THROWS_AS((void)counter.call(&Counter::increment).result(kPatience), cask::CommError);
 }
 
+TEST_CASE("ClusterActor.cancel_after_the_host_died_returns_and_the_client_serves_on" * doctest::timeout(60)) {
+  GatedCluster g;
+  auto& [dir, gate, log, cluster, client, guard] = g;
+  auto counter = client.submit_actor<Counter>().result(kPatience);
+  const int host = counter.call(&Counter::pid).result(kPatience);
+  kill_worker_with_pid(cluster, host);
+  CHECK_THROWS_AS((void)counter.call(&Counter::increment).result(kPatience), cask::CommError);
+  counter.cancel();  // nothing is left to stop: it returns, and nothing waits for the host
+  CHECK_THROWS_AS((void)counter.call(&Counter::increment).result(kPatience), cask::Error);
+  CHECK(eventually([&] { return client.stats().actors == 0; }));
+  auto fresh = client.submit_actor<Counter>(7).result(kPatience);
+  CHECK(fresh.call(&Counter::increment).result(kPatience) == 8);
+}
+
 TEST_CASE("ClusterActor.handles_cross_into_tasks_and_the_client_serves_on_after_dropping_them" *
           doctest::timeout(60)) {
   GatedCluster g;

@@ -300,9 +300,9 @@ TEST_CASE("Cluster.tasks_run_in_the_worker_processes" * doctest::timeout(60)) {
   }
 }
 
-TEST_CASE("Cluster.unsupported_features_fail_with_cask_error" * doctest::timeout(60)) {
-  // Known gaps of cluster mode: they must fail clearly, not hang or misbehave. (scatter
-  // was one of them until commit 80397a5; it is not tested here.)
+TEST_CASE("Cluster.actor_type_without_CASK_ACTOR_fails_with_cask_error" * doctest::timeout(60)) {
+  // A worker can host only actor types registered with CASK_ACTOR: any other fails at
+  // the call, clearly, and the client serves on.
   cask::LocalCluster cluster{cluster_options()};
   cask::Client client{cluster};
   struct Counter {
