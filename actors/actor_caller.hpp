@@ -19,6 +19,7 @@
 #pragma once
 
 #include <functional>
+#include <future>
 #include <memory>
 #include <optional>
 #include <stop_token>
@@ -45,11 +46,14 @@ struct CallRequest {
   WireActorCall wire;
 };
 using CallRequestPtr = std::shared_ptr<CallRequest>;
+/// Kept (or dropped, which breaks it) once a call's cancel is settled on its worker.
+using CancelAck = std::shared_ptr<std::promise<void>>;
 
 using actor_caller_actor = caf::typed_actor<
     caf::reacts_to<call_atom, CallRequestPtr>,
     caf::reacts_to<outcome_atom, std::vector<WireOutcome>>,  // from the worker
-    caf::reacts_to<ccancel_atom, std::string>,               // a call's future was cancelled
+    // a call's future was cancelled: the promise is kept once the worker confirmed it
+    caf::reacts_to<ccancel_atom, std::string, CancelAck>,
     caf::reacts_to<acancel_atom, CorePtr>,                   // Actor::cancel, with the anchor
     caf::reacts_to<release_atom>>;                           // no handle is left
 
@@ -65,3 +69,4 @@ actor_caller_actor spawn_actor_caller(caf::actor_system& sys, CallerInit init);
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cask::detail::CallRequestPtr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cask::detail::CorePtr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cask::detail::CancelAck)

@@ -316,7 +316,7 @@ using cluster_worker_actor = caf::typed_actor<
     // hosted actors (actors/cluster_actor_protocols.hpp)
     caf::reacts_to<acall_atom, WireActorCall>,
     caf::replies_to<acancel_atom, std::string>::with<bool>,  // true once the instance is gone
-    caf::reacts_to<ccancel_atom, std::string>>;
+    caf::replies_to<ccancel_atom, std::string>::with<bool>>;  // answered once the call cannot start
 
 /// A client's proxy actor: hears the outcomes of the keys it wants.
 using outcome_listener_actor = caf::typed_actor<

@@ -457,7 +457,10 @@ cluster_worker_actor::behavior_type worker_main(self_ptr self, ClusterWorkerInit
         hosted_actors::cancel(actor_key);
         return true;
       },
-      [](ccancel_atom, std::string& call_key) { hosted_actors::cancel_call(call_key); },
+      [](ccancel_atom, std::string& call_key) {
+        hosted_actors::cancel_call(call_key);
+        return true;
+      },
   };
 }
 

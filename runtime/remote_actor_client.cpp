@@ -1,5 +1,6 @@
 // Actors on a remote cluster, the client's side: submit_actor, get_actor, calls, cancel.
 #include <algorithm>
+#include <future>
 #include <utility>
 
 #include <caf/actor_cast.hpp>
@@ -16,6 +17,10 @@ namespace cask::detail {
 namespace {
 
 thread_local const caf::actor* g_decoding_holder = nullptr;
+
+// How long cancelling a remote call waits for its worker to confirm; a lost or silent
+// worker lets cancel() return then (the call's future is cancelled either way).
+constexpr auto kCallCancelPatience = std::chrono::seconds(10);
 
 /// A named actor's constructor task has this key on the cluster, so that a second submit
 /// of the name, or a get_actor, meets the same task (the scheduler deduplicates keys).
@@ -155,9 +160,14 @@ CorePtr ActorRef::call_remote(const void* method, const std::string& label, cons
   req->job = job;
   req->wire = WireActorCall{key_, type_, m->name, m->signature, std::move(args), core->key(), {}};
   // The future may outlive every handle (and the link): the callback keeps what it uses.
+  // Synchronous, like cancelling a task: cancel() returns once the worker has it, so that
+  // nothing the canceller does next (say, letting the running call finish) starts the call.
   req->on_cancel.emplace(job->stop.get_token(),
                          std::function<void()>([client = link.client, caller = link.caller, key = core->key()] {
-                           client->send_to(caller, ccancel_atom::value, key);
+                           auto ack = std::make_shared<std::promise<void>>();
+                           auto settled = ack->get_future();
+                           if (client->send_to(caller, ccancel_atom::value, key, std::move(ack)))
+                             (void)settled.wait_for(kCallCancelPatience);
                          }));
   if (!link.client->send_to(link.caller, call_atom::value, std::move(req)))
     throw CommError("cask::CommError: the client is closed");
