@@ -111,7 +111,7 @@ actor_caller_actor::behavior_type caller_main(self_ptr self, CallerInit init) {
       [self](ccancel_atom, std::string& call_key, CancelAck& ack) {
         // Settled already (answered, or the worker is lost): the ack is dropped here.
         if (!self->state.pending->count(call_key) || self->state.lost) return;
-        auto settled = [ack](auto&&...) { ack->set_value(); };
+        auto settled = [ack] { ack->set_value(); };
         self->request(caf::actor_cast<cluster_worker_actor>(self->state.init.worker), kCancelPatience,
                       ccancel_atom::value, std::move(call_key))
             .then([settled](bool) { settled(); }, [settled](caf::error&) { settled(); });

@@ -130,11 +130,16 @@ void dispatch(self_ptr self) {
   // blocking task was sent behind another one while a worker whose completion had not been
   // read yet went idle (this scheduler does not steal).
   const auto room = [](const Worker& w) { return std::pair(w.capacity - w.in_flight, w.limit() - w.in_flight); };
-  while (!st.ready.empty()) {
-    const bool prefetch = st.durations.known_short(*st.ready.top().job->key);
+  const auto pick = [&](bool beyond_slots) {
     Worker* best = nullptr;
     for (auto& w : st.workers)
-      if (w.in_flight < (prefetch ? w.limit() : w.capacity) && (!best || room(w) > room(*best))) best = &w;
+      if (w.in_flight < (beyond_slots ? w.limit() : w.capacity) && (!best || room(w) > room(*best))) best = &w;
+    return best;
+  };
+  while (!st.ready.empty()) {
+    // The group's run time matters (and is looked up) only when every slot is busy.
+    Worker* best = pick(false);
+    if (!best && st.durations.known_short(*st.ready.top().job->key)) best = pick(true);
     if (!best) break;
     JobPtr job = st.ready.top().job;
     st.ready.pop();

@@ -70,7 +70,6 @@ class SemaphoreActor final : public CoordinationObject {
     serve();
   }
 
-  void serve_waiting() override { serve(); }
   bool holds_nothing() const override { return used_ == 0; }
 
   const std::size_t limit_;

@@ -162,6 +162,7 @@ CorePtr ActorRef::call_remote(const void* method, const std::string& label, cons
   // The future may outlive every handle (and the link): the callback keeps what it uses.
   // Synchronous, like cancelling a task: cancel() returns once the worker has it, so that
   // nothing the canceller does next (say, letting the running call finish) starts the call.
+  // Only Future::cancel stops this job, on the caller's thread, never a CAF one.
   req->on_cancel.emplace(job->stop.get_token(),
                          std::function<void()>([client = link.client, caller = link.caller, key = core->key()] {
                            auto ack = std::make_shared<std::promise<void>>();
